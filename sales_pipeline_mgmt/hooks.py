@@ -1,0 +1,61 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.tools import SQL
+
+# Odoo's default stages and the standard stage each one stands for. "Decision"
+# has no counterpart among Odoo's defaults: admins map their own stage onto it.
+DEFAULT_STAGE_MAPPING = {
+    "crm.stage_lead1": "sales_pipeline_mgmt.standard_stage_awareness",
+    "crm.stage_lead2": "sales_pipeline_mgmt.standard_stage_interest",
+    "crm.stage_lead3": "sales_pipeline_mgmt.standard_stage_consideration",
+    "crm.stage_lead4": "sales_pipeline_mgmt.standard_stage_purchase",
+}
+
+
+def _map_default_stages(env):
+    """Map Odoo's default stages, and any other won stage, onto the standard
+    stages. Stages that were deleted or renamed away are left alone; other
+    stages stay unmapped until an admin maps them."""
+    stage_model = env["crm.stage"]
+    purchase = env.ref("sales_pipeline_mgmt.standard_stage_purchase")
+    for stage_xmlid, standard_xmlid in DEFAULT_STAGE_MAPPING.items():
+        stage = env.ref(stage_xmlid, raise_if_not_found=False)
+        if stage and not stage.standard_stage_id:
+            # Written in SQL: the ORM would recompute every lead of the stage
+            # one by one; _fill_lead_standard_stages does it in one query.
+            env.cr.execute(
+                SQL(
+                    "UPDATE crm_stage SET standard_stage_id = %s WHERE id = %s",
+                    env.ref(standard_xmlid).id,
+                    stage.id,
+                )
+            )
+    env.cr.execute(
+        SQL(
+            """UPDATE crm_stage SET standard_stage_id = %s
+                WHERE is_won AND standard_stage_id IS NULL""",
+            purchase.id,
+        )
+    )
+    stage_model.invalidate_model(["standard_stage_id"])
+
+
+def _fill_lead_standard_stages(env):
+    env.cr.execute(
+        SQL(
+            """
+            UPDATE crm_lead lead
+               SET standard_stage_id = stage.standard_stage_id
+              FROM crm_stage stage
+             WHERE stage.id = lead.stage_id
+               AND lead.standard_stage_id IS DISTINCT FROM stage.standard_stage_id
+            """
+        )
+    )
+    env["crm.lead"].invalidate_model(["standard_stage_id"])
+
+
+def post_init_hook(env):
+    _map_default_stages(env)
+    _fill_lead_standard_stages(env)
+    env["crm.lead.stage.history"]._rebuild_from_tracking()

@@ -1,0 +1,5 @@
+from . import crm_standard_stage
+from . import crm_stage
+from . import crm_lead_stage_history
+from . import crm_lead
+from . import crm_team

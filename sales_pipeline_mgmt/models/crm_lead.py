@@ -1,0 +1,236 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
+
+_logger = logging.getLogger(__name__)
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    # Standard process
+    standard_stage_id = fields.Many2one(
+        related="stage_id.standard_stage_id",
+        string="Standard Stage",
+        store=True,
+        index="btree_not_null",
+    )
+    standard_stage_description = fields.Text(
+        related="stage_id.standard_stage_id.description",
+        string="Stage Guidance",
+    )
+    # Stage history
+    stage_history_ids = fields.One2many(
+        "crm.lead.stage.history", "lead_id", string="Stage History", readonly=True
+    )
+    days_in_stage = fields.Float(
+        string="Days in Stage",
+        compute="_compute_days_in_stage",
+        help="Days since the lead entered its current stage (hours / 24).",
+    )
+    skipped_stage_count = fields.Integer(
+        string="Skipped Stages",
+        readonly=True,
+        default=0,
+        copy=False,
+        help="Total number of pipeline stages this lead jumped over when moving "
+        "forward, over its whole stage history.",
+    )
+    backward_move_count = fields.Integer(
+        string="Backward Moves",
+        readonly=True,
+        default=0,
+        copy=False,
+        help="Number of times this lead was moved back to an earlier stage.",
+    )
+
+    def _auto_init(self):
+        # Created here, before the ORM sees the fields, so that installing on a
+        # large database does not recompute every lead in Python: the columns
+        # are filled in SQL by the install hook (see hooks.py).
+        cr = self.env.cr
+        if not column_exists(cr, "crm_lead", "standard_stage_id"):
+            create_column(cr, "crm_lead", "standard_stage_id", "int4")
+        for column in ("skipped_stage_count", "backward_move_count"):
+            if not column_exists(cr, "crm_lead", column):
+                # a constant default fills existing rows without rewriting them
+                cr.execute(
+                    SQL(
+                        "ALTER TABLE crm_lead ADD COLUMN %s int4 DEFAULT 0",
+                        SQL.identifier(column),
+                    )
+                )
+        return super()._auto_init()
+
+    @api.depends("date_last_stage_update")
+    def _compute_days_in_stage(self):
+        now = self.env.cr.now()
+        for lead in self:
+            since = lead.date_last_stage_update or lead.create_date
+            lead.days_in_stage = (
+                (now - since).total_seconds() / 86400.0 if since else 0.0
+            )
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        staged_leads = leads.filtered("stage_id")
+        if staged_leads:
+            staged_leads._record_stage_moves({})
+        return leads
+
+    def write(self, vals):
+        if "stage_id" not in vals:
+            return super().write(vals)
+        new_stage_id = vals["stage_id"] or False
+        # Same test as crm's own write (date_last_stage_update): only leads
+        # whose stage really changes start a new stay. The stages are already
+        # in cache for crm's check, so this costs no query.
+        moving_leads = self.filtered(lambda lead: lead.stage_id.id != new_stage_id)
+        if not moving_leads:
+            return super().write(vals)
+        previous_stages = {lead.id: lead.stage_id for lead in moving_leads}
+        if new_stage_id:
+            moving_leads._check_stage_moves(
+                self.env["crm.stage"].browse(new_stage_id), previous_stages
+            )
+        res = super().write(vals)
+        moving_leads._record_stage_moves(previous_stages)
+        return res
+
+    # ------------------------------------------------------------
+    # STAGE HISTORY
+    # ------------------------------------------------------------
+
+    def _check_stage_moves(self, new_stage, previous_stages):
+        """Hook called before leads move to ``new_stage``; raise to refuse the
+        move. ``previous_stages`` maps lead ids to their current stage."""
+        return True
+
+    def _get_pipeline_stage_keys(self):
+        """Return {stage id: (sequence, id, team id)} for every stage, the order
+        in which a pipeline shows its stages."""
+        stages = (
+            self.env["crm.stage"]
+            .with_context(active_test=False)
+            .search_fetch([], ["sequence", "team_id", "standard_stage_id"])
+        )
+        return {
+            stage.id: (stage.sequence, stage.id, stage.team_id.id) for stage in stages
+        }
+
+    def _classify_stage_move(self, previous_stage, new_stage, stage_keys):
+        """Return (move_type, skipped_stage_count) of this lead moving from
+        ``previous_stage`` (may be empty) to ``new_stage``."""
+        self.ensure_one()
+        if not previous_stage or previous_stage.id not in stage_keys:
+            return "initial", 0
+        old_key = stage_keys[previous_stage.id][:2]
+        new_key = stage_keys[new_stage.id][:2]
+        if new_key < old_key:
+            return "backward", 0
+        team_id = self.team_id.id
+        skipped = sum(
+            1
+            for sequence, stage_id, stage_team_id in stage_keys.values()
+            if (not stage_team_id or stage_team_id == team_id)
+            and old_key < (sequence, stage_id) < new_key
+        )
+        return ("skip" if skipped else "forward"), skipped
+
+    def _prepare_stage_history_values(self, previous_stage, move_type, skipped, now):
+        self.ensure_one()
+        return {
+            "lead_id": self.id,
+            "stage_id": self.stage_id.id,
+            "previous_stage_id": previous_stage.id or False,
+            "date_in": now,
+            "user_id": self.user_id.id,
+            "team_id": self.team_id.id,
+            "company_id": self.company_id.id,
+            "move_type": move_type,
+            "skipped_stage_count": skipped,
+        }
+
+    def _record_stage_moves(self, previous_stages):
+        """Close the current stay of each lead of ``self`` and open a new one in
+        its (new) stage, in a constant number of queries.
+
+        :param dict previous_stages: lead id -> crm.stage the lead just left;
+            missing or empty for leads that get their first stage.
+        """
+        now = self.env.cr.now()
+        # History rows are written by the addon only (users have read access):
+        # the rows describe the moves the current user was allowed to make.
+        history_model = self.env["crm.lead.stage.history"].sudo()
+        if any(previous_stages.values()):
+            history_model.flush_model(["date_out", "duration_days"])
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE crm_lead_stage_history
+                       SET date_out = %(now)s,
+                           duration_days = GREATEST(
+                               EXTRACT(EPOCH FROM (%(now)s - date_in)) / 86400.0, 0)
+                     WHERE lead_id IN %(lead_ids)s
+                       AND date_out IS NULL
+                    """,
+                    now=now,
+                    lead_ids=tuple(self.ids),
+                )
+            )
+            history_model.invalidate_model(["date_out", "duration_days"])
+            stage_keys = self._get_pipeline_stage_keys()
+        else:
+            stage_keys = {}
+        vals_list = []
+        counters = []
+        # a lead whose stage is emptied only ends its stay
+        for lead in self.filtered("stage_id"):
+            previous_stage = previous_stages.get(lead.id) or self.env["crm.stage"]
+            move_type, skipped = lead._classify_stage_move(
+                previous_stage, lead.stage_id, stage_keys
+            )
+            vals_list.append(
+                lead._prepare_stage_history_values(
+                    previous_stage, move_type, skipped, now
+                )
+            )
+            if skipped or move_type == "backward":
+                counters.append((lead.id, skipped, int(move_type == "backward")))
+        if vals_list:
+            history_model.create(vals_list)
+        if counters:
+            self._increment_move_counters(counters)
+        return vals_list
+
+    def _increment_move_counters(self, counters):
+        """Add skipped stages and backward moves to the leads' totals in one
+        query. ``counters`` is a list of (lead id, skipped, backward)."""
+        self.flush_model(["skipped_stage_count", "backward_move_count"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead
+                   SET skipped_stage_count = COALESCE(crm_lead.skipped_stage_count, 0)
+                                             + moves.skipped,
+                       backward_move_count = COALESCE(crm_lead.backward_move_count, 0)
+                                             + moves.backward
+                  FROM (VALUES %s) AS moves(lead_id, skipped, backward)
+                 WHERE crm_lead.id = moves.lead_id
+                """,
+                SQL(", ").join(
+                    SQL("(%s, %s, %s)", lead_id, skipped, backward)
+                    for lead_id, skipped, backward in counters
+                ),
+            )
+        )
+        self.invalidate_model(["skipped_stage_count", "backward_move_count"])

@@ -1,0 +1,310 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+MOVE_TYPES = [
+    ("initial", "Initial"),
+    ("forward", "Forward"),
+    ("skip", "Forward, skipping stages"),
+    ("backward", "Backward"),
+]
+
+
+class CrmLeadStageHistory(models.Model):
+    """One stay of a lead in a stage, from the moment it entered the stage until
+    the moment it left it. Rows are written only by the addon itself, on every
+    path that sets or changes a lead's stage (see crm.lead), so that time in
+    stage, skipped and backward moves can be reported with plain SQL."""
+
+    _name = "crm.lead.stage.history"
+    _description = "Lead Stage History"
+    _order = "date_in desc, id desc"
+    _rec_name = "stage_id"
+
+    # Stay
+    lead_id = fields.Many2one(
+        "crm.lead",
+        string="Lead",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+    )
+    stage_id = fields.Many2one(
+        "crm.stage",
+        string="Stage",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+    )
+    standard_stage_id = fields.Many2one(
+        related="stage_id.standard_stage_id",
+        string="Standard Stage",
+        store=True,
+        index="btree_not_null",
+    )
+    previous_stage_id = fields.Many2one(
+        "crm.stage", string="Previous Stage", readonly=True, ondelete="set null"
+    )
+    # Dates
+    date_in = fields.Datetime(
+        string="Entered On", required=True, readonly=True, index=True
+    )
+    date_out = fields.Datetime(
+        string="Left On",
+        readonly=True,
+        help="Empty while the lead is still in this stage.",
+    )
+    duration_days = fields.Float(
+        string="Days in Stage",
+        readonly=True,
+        aggregator="avg",
+        help="Length of the stay in days (hours / 24), set when the stay ends. "
+        "Reports count a current stay up to now.",
+    )
+    is_current = fields.Boolean(
+        string="Current Stay",
+        compute="_compute_is_current",
+        search="_search_is_current",
+    )
+    # Context at entry
+    user_id = fields.Many2one(
+        "res.users", string="Salesperson", readonly=True, index="btree_not_null"
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", readonly=True, index="btree_not_null"
+    )
+    company_id = fields.Many2one(
+        "res.company", string="Company", readonly=True, index="btree_not_null"
+    )
+    # Move
+    move_type = fields.Selection(
+        MOVE_TYPES,
+        string="Move",
+        required=True,
+        readonly=True,
+        help="How the lead entered this stage: its first stage (initial), the "
+        "next stage of its pipeline (forward), a later stage jumping over at "
+        "least one stage (skip) or an earlier stage (backward).",
+    )
+    skipped_stage_count = fields.Integer(
+        string="Skipped Stages",
+        readonly=True,
+        aggregator="sum",
+        help="On a forward move, how many stages of the lead's pipeline lie "
+        "strictly between the previous stage and this one.",
+    )
+
+    def _auto_init(self):
+        res = super()._auto_init()
+        # The "current stay" of a lead is looked up on every stage change.
+        tools.create_index(
+            self.env.cr,
+            "crm_lead_stage_history_current_idx",
+            self._table,
+            ["lead_id"],
+            where="date_out IS NULL",
+        )
+        return res
+
+    @api.depends("date_out")
+    def _compute_is_current(self):
+        for stay in self:
+            stay.is_current = not stay.date_out
+
+    def _search_is_current(self, operator, value):
+        current = (operator == "=") == bool(value)
+        return [("date_out", "=" if current else "!=", False)]
+
+    # ------------------------------------------------------------
+    # REBUILD
+    # ------------------------------------------------------------
+
+    @api.model
+    def _rebuild_from_tracking(self, lead_ids=None):
+        """Rebuild the stays of leads that have none yet, from Odoo's mail
+        tracking of stage_id plus each lead's creation, in set-based SQL.
+
+        A lead with k tracked stage changes gets k + 1 stays, the last one
+        current. A lead without tracking gets its current stay, from its last
+        stage update; so does a lead whose last tracked stage is not its
+        current stage (tracking switched off, messages deleted).
+
+        :param lead_ids: restrict to these leads (all leads when None)
+        :return: (number of leads rebuilt fully, number rebuilt partially)
+        """
+        cr = self.env.cr
+        self.env["crm.lead"].flush_model()
+        self.env["mail.message"].flush_model()
+        self.env["mail.tracking.value"].flush_model()
+        self.flush_model()
+        stage_field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        lead_filter = (
+            SQL("AND lead.id IN %s", tuple(lead_ids or [0]))
+            if lead_ids is not None
+            else SQL()
+        )
+        cr.execute(
+            SQL(
+                """
+            CREATE TEMPORARY TABLE spm_rebuild_stays ON COMMIT DROP AS
+            WITH targets AS (
+                SELECT lead.id, lead.stage_id, lead.create_date,
+                       COALESCE(lead.date_last_stage_update, lead.create_date)
+                           AS date_last_stage_update,
+                       lead.user_id, lead.team_id, lead.company_id
+                  FROM crm_lead lead
+                 WHERE lead.stage_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM crm_lead_stage_history stay
+                                    WHERE stay.lead_id = lead.id)
+                   %(lead_filter)s
+            ),
+            changes AS (
+                SELECT message.res_id AS lead_id,
+                       value.old_value_integer AS old_stage_id,
+                       value.new_value_integer AS new_stage_id,
+                       message.date AS changed_at,
+                       ROW_NUMBER() OVER (PARTITION BY message.res_id
+                                          ORDER BY message.date, value.id) AS rank
+                  FROM mail_tracking_value value
+                  JOIN mail_message message ON message.id = value.mail_message_id
+                  JOIN targets ON targets.id = message.res_id
+                 WHERE message.model = 'crm.lead'
+                   AND value.field_id = %(field_id)s
+            ),
+            tracked AS (
+                -- the stay that each change opened, up to the next change
+                SELECT lead_id, rank, new_stage_id AS stage_id,
+                       old_stage_id AS previous_stage_id, changed_at AS date_in,
+                       LEAD(changed_at) OVER (PARTITION BY lead_id ORDER BY rank)
+                           AS date_out,
+                       COUNT(*) OVER (PARTITION BY lead_id) = rank AS is_last
+                  FROM changes
+                UNION ALL
+                -- the stay before the first change, from the lead's creation
+                SELECT changes.lead_id, 0, changes.old_stage_id, NULL,
+                       targets.create_date, changes.changed_at, FALSE
+                  FROM changes
+                  JOIN targets ON targets.id = changes.lead_id
+                 WHERE changes.rank = 1 AND changes.old_stage_id IS NOT NULL
+            ),
+            consistent AS (
+                SELECT tracked.lead_id
+                  FROM tracked
+                  JOIN targets ON targets.id = tracked.lead_id
+                 WHERE tracked.is_last AND tracked.stage_id = targets.stage_id
+            ),
+            last_change AS (
+                SELECT lead_id, MAX(date_in) AS date_in,
+                       (ARRAY_AGG(stage_id ORDER BY rank DESC))[1] AS stage_id
+                  FROM tracked GROUP BY lead_id
+            )
+            SELECT tracked.lead_id, tracked.stage_id, tracked.previous_stage_id,
+                   tracked.date_in,
+                   CASE WHEN tracked.is_last AND consistent.lead_id IS NULL
+                        THEN GREATEST(tracked.date_in, targets.date_last_stage_update)
+                        ELSE tracked.date_out END AS date_out,
+                   consistent.lead_id IS NOT NULL AS full_rebuild
+              FROM tracked
+              JOIN targets ON targets.id = tracked.lead_id
+         LEFT JOIN consistent ON consistent.lead_id = tracked.lead_id
+             UNION ALL
+            -- current stay of leads whose tracking is missing or incomplete
+            SELECT targets.id, targets.stage_id, last_change.stage_id,
+                   GREATEST(last_change.date_in, targets.date_last_stage_update),
+                   NULL, FALSE
+              FROM targets
+         LEFT JOIN last_change ON last_change.lead_id = targets.id
+         LEFT JOIN consistent ON consistent.lead_id = targets.id
+             WHERE consistent.lead_id IS NULL
+                """,
+                lead_filter=lead_filter,
+                field_id=stage_field.id,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+            SELECT COUNT(DISTINCT lead_id) FILTER (WHERE full_rebuild),
+                   COUNT(DISTINCT lead_id) FILTER (WHERE NOT full_rebuild)
+              FROM spm_rebuild_stays
+                """
+            )
+        )
+        full_count, partial_count = cr.fetchone()
+        cr.execute(
+            SQL(
+                """
+            INSERT INTO crm_lead_stage_history (
+                lead_id, stage_id, standard_stage_id, previous_stage_id,
+                date_in, date_out, duration_days, user_id, team_id, company_id,
+                move_type, skipped_stage_count,
+                create_uid, create_date, write_uid, write_date)
+            SELECT stay.lead_id, stage.id, stage.standard_stage_id, previous.id,
+                   stay.date_in, stay.date_out,
+                   CASE WHEN stay.date_out IS NOT NULL
+                        THEN GREATEST(EXTRACT(EPOCH FROM (stay.date_out - stay.date_in))
+                                      / 86400.0, 0) END,
+                   lead.user_id, lead.team_id, lead.company_id,
+                   CASE WHEN previous.id IS NULL THEN 'initial'
+                        WHEN (stage.sequence, stage.id)
+                             < (previous.sequence, previous.id) THEN 'backward'
+                        WHEN skipped.count > 0 THEN 'skip'
+                        ELSE 'forward' END,
+                   CASE WHEN previous.id IS NOT NULL
+                         AND (stage.sequence, stage.id)
+                             > (previous.sequence, previous.id)
+                        THEN skipped.count ELSE 0 END,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM spm_rebuild_stays stay
+              JOIN crm_lead lead ON lead.id = stay.lead_id
+              -- stays in stages deleted since are dropped
+              JOIN crm_stage stage ON stage.id = stay.stage_id
+         LEFT JOIN crm_stage previous ON previous.id = stay.previous_stage_id
+         LEFT JOIN LATERAL (
+                SELECT COUNT(*) AS count
+                  FROM crm_stage other
+                 WHERE (other.team_id IS NULL OR other.team_id = lead.team_id)
+                   AND (other.sequence, other.id) > (previous.sequence, previous.id)
+                   AND (other.sequence, other.id) < (stage.sequence, stage.id)
+              ) skipped ON TRUE
+                """,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+            UPDATE crm_lead lead
+               SET skipped_stage_count = totals.skipped,
+                   backward_move_count = totals.backward
+              FROM (SELECT stay.lead_id,
+                           SUM(stay.skipped_stage_count) AS skipped,
+                           COUNT(*) FILTER (WHERE stay.move_type = 'backward')
+                               AS backward
+                      FROM crm_lead_stage_history stay
+                      JOIN spm_rebuild_stays rebuilt ON rebuilt.lead_id = stay.lead_id
+                     GROUP BY stay.lead_id) totals
+             WHERE lead.id = totals.lead_id
+                """
+            )
+        )
+        cr.execute(SQL("DROP TABLE spm_rebuild_stays"))
+        self.invalidate_model()
+        self.env["crm.lead"].invalidate_model(
+            ["skipped_stage_count", "backward_move_count"]
+        )
+        _logger.info(
+            "Stage history rebuilt from tracking: %s leads fully, %s partially "
+            "(current stay only or incomplete tracking).",
+            full_count,
+            partial_count,
+        )
+        return full_count, partial_count

@@ -1,0 +1,126 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class CrmStandardStage(models.Model):
+    """One of the five general steps of a sale that every company names its own
+    way. Company and team stages (crm.stage) map onto one of them, which makes
+    pipelines with different stage names comparable in reports."""
+
+    _name = "crm.standard.stage"
+    _description = "Standard Sales Stage"
+    _order = "sequence, id"
+
+    # Identification
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(
+        required=True,
+        help="Stable technical key of the standard stage, unique.",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    # Guidance
+    description = fields.Text(
+        string="Guidance",
+        translate=True,
+        help="What happens in this step and what must be true to leave it. "
+        "Shown to sales people on the opportunity form.",
+    )
+    # Pipeline health defaults
+    stall_days = fields.Integer(
+        string="Stalled After (Days)",
+        default=0,
+        help="Default number of days an opportunity may stay in a stage mapped "
+        "to this standard stage before it is flagged as stalled. 0 turns it off.",
+    )
+    follow_up_days = fields.Integer(
+        string="Follow-up After (Days)",
+        default=0,
+        help="Default number of days without any interaction after which a "
+        "follow-up activity is planned for the salesperson. 0 turns it off.",
+    )
+    # Mapping
+    stage_ids = fields.One2many(
+        "crm.stage", "standard_stage_id", string="Mapped Stages"
+    )
+    stage_count = fields.Integer(
+        string="# Mapped Stages", compute="_compute_stage_count"
+    )
+
+    _sql_constraints = [
+        ("code_uniq", "unique (code)", "The code of a standard stage must be unique."),
+        (
+            "stall_days_positive",
+            "CHECK (stall_days >= 0)",
+            "Stalled After (Days) cannot be negative.",
+        ),
+        (
+            "follow_up_days_positive",
+            "CHECK (follow_up_days >= 0)",
+            "Follow-up After (Days) cannot be negative.",
+        ),
+    ]
+
+    @api.depends("stage_ids")
+    def _compute_stage_count(self):
+        counts = dict(
+            self.env["crm.stage"]._read_group(
+                [("standard_stage_id", "in", self.ids)],
+                ["standard_stage_id"],
+                ["__count"],
+            )
+        )
+        for standard_stage in self:
+            standard_stage.stage_count = counts.get(standard_stage, 0)
+
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("code")
+    def _check_code_unique(self):
+        # The SQL constraint stays as the last line of defence; this check gives
+        # the user a message naming the field and the duplicate value.
+        duplicates = self.env["crm.standard.stage"].with_context(active_test=False)
+        for standard_stage in self:
+            if duplicates.search_count(
+                [("code", "=", standard_stage.code), ("id", "!=", standard_stage.id)],
+                limit=1,
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Code: another standard stage already uses the code "
+                        "%(code)s.",
+                        code=standard_stage.code,
+                    )
+                )
+
+    @api.constrains("stall_days", "follow_up_days")
+    def _check_days_not_negative(self):
+        for standard_stage in self:
+            for fname in ("stall_days", "follow_up_days"):
+                if standard_stage[fname] < 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s cannot be negative on standard stage "
+                            "%(stage)s.",
+                            field=self._fields[fname]._description_string(self.env),
+                            stage=standard_stage.display_name,
+                        )
+                    )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_mapped(self):
+        mapped_stages = self.env["crm.stage"].search(
+            [("standard_stage_id", "in", self.ids)]
+        )
+        if mapped_stages:
+            raise UserError(
+                self.env._(
+                    "Standard stages still used by these stages cannot be deleted: "
+                    "%(stages)s. Map those stages onto another standard stage first.",
+                    stages=", ".join(mapped_stages.mapped("display_name")),
+                )
+            )

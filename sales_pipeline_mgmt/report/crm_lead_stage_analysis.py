@@ -1,0 +1,96 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+from odoo.tools import SQL
+
+from ..models.crm_lead_stage_history import MOVE_TYPES
+
+LEAD_STATES = [
+    ("open", "Open"),
+    ("won", "Won"),
+    ("lost", "Lost"),
+]
+
+
+class CrmLeadStageAnalysis(models.Model):
+    """Stage history as managers analyse it: every stay, the current ones
+    counted up to now, with the outcome of the lead it belongs to."""
+
+    _name = "crm.lead.stage.analysis"
+    _description = "Stage Analysis"
+    _auto = False
+    _order = "date_in desc, id desc"
+    _rec_name = "stage_id"
+
+    # Stay
+    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
+    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
+    standard_stage_id = fields.Many2one(
+        "crm.standard.stage", string="Standard Stage", readonly=True
+    )
+    previous_stage_id = fields.Many2one(
+        "crm.stage", string="Previous Stage", readonly=True
+    )
+    move_type = fields.Selection(MOVE_TYPES, string="Move", readonly=True)
+    skipped_stage_count = fields.Integer(
+        string="Skipped Stages", readonly=True, aggregator="sum"
+    )
+    # Dates and durations
+    date_in = fields.Datetime(string="Entered On", readonly=True)
+    date_out = fields.Datetime(string="Left On", readonly=True)
+    is_current = fields.Boolean(string="Current Stay", readonly=True)
+    duration_days = fields.Float(
+        string="Average Days in Stage",
+        readonly=True,
+        aggregator="avg",
+        help="Average length of the stays in days; a current stay counts up to now.",
+    )
+    duration_total_days = fields.Float(
+        string="Total Days in Stage",
+        readonly=True,
+        aggregator="sum",
+        help="Sum of the lengths of the stays in days; a current stay counts up "
+        "to now.",
+    )
+    # Context
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    lead_type = fields.Selection(
+        [("lead", "Lead"), ("opportunity", "Opportunity")],
+        string="Type",
+        readonly=True,
+    )
+    lead_state = fields.Selection(
+        LEAD_STATES,
+        string="Outcome",
+        readonly=True,
+        help="What became of the lead: still open, won (active, in a won "
+        "stage) or lost (archived with probability 0).",
+    )
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            SELECT stay.id, stay.lead_id, stay.stage_id, stay.standard_stage_id,
+                   stay.previous_stage_id, stay.move_type, stay.skipped_stage_count,
+                   stay.date_in, stay.date_out, stay.date_out IS NULL AS is_current,
+                   %(duration)s AS duration_days,
+                   %(duration)s AS duration_total_days,
+                   stay.user_id, stay.team_id, stay.company_id,
+                   lead.type AS lead_type,
+                   CASE WHEN lead.active AND stage.is_won AND lead.probability = 100
+                        THEN 'won'
+                        WHEN NOT lead.active AND lead.probability = 0 THEN 'lost'
+                        ELSE 'open' END AS lead_state
+              FROM crm_lead_stage_history stay
+              JOIN crm_lead lead ON lead.id = stay.lead_id
+              JOIN crm_stage stage ON stage.id = lead.stage_id
+            """,
+            duration=SQL(
+                "COALESCE(stay.duration_days,"
+                " GREATEST(EXTRACT(EPOCH FROM (%s - stay.date_in)) / 86400.0, 0))",
+                self.env.cr.now(),
+            ),
+        )

@@ -1,0 +1,4 @@
+from . import test_standard_stage
+from . import test_stage_history
+from . import test_stage_history_rebuild
+from . import test_stage_history_security
