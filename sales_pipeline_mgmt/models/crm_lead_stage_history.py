@@ -290,7 +290,7 @@ class CrmLeadStageHistory(models.Model):
                            COUNT(*) FILTER (WHERE stay.move_type = 'backward')
                                AS backward
                       FROM crm_lead_stage_history stay
-                      JOIN spm_rebuild_stays rebuilt ON rebuilt.lead_id = stay.lead_id
+                     WHERE stay.lead_id IN (SELECT lead_id FROM spm_rebuild_stays)
                      GROUP BY stay.lead_id) totals
              WHERE lead.id = totals.lead_id
                 """

@@ -49,20 +49,6 @@ class CrmStandardStage(models.Model):
         string="# Mapped Stages", compute="_compute_stage_count"
     )
 
-    _sql_constraints = [
-        ("code_uniq", "unique (code)", "The code of a standard stage must be unique."),
-        (
-            "stall_days_positive",
-            "CHECK (stall_days >= 0)",
-            "Stalled After (Days) cannot be negative.",
-        ),
-        (
-            "follow_up_days_positive",
-            "CHECK (follow_up_days >= 0)",
-            "Follow-up After (Days) cannot be negative.",
-        ),
-    ]
-
     @api.depends("stage_ids")
     def _compute_stage_count(self):
         counts = dict(
@@ -81,8 +67,8 @@ class CrmStandardStage(models.Model):
 
     @api.constrains("code")
     def _check_code_unique(self):
-        # The SQL constraint stays as the last line of defence; this check gives
-        # the user a message naming the field and the duplicate value.
+        # Checked in Python rather than by a unique index, whose error would
+        # reach the user as a database error instead of naming the field.
         duplicates = self.env["crm.standard.stage"].with_context(active_test=False)
         for standard_stage in self:
             if duplicates.search_count(

@@ -26,6 +26,7 @@ class CrmTeam(models.Model):
         }
 
     def _apply_standard_pipeline(self):
+        self.env["crm.stage"].check_access("create")
         standard_stages = self.env["crm.standard.stage"].search([])
         existing = self.env["crm.stage"]._read_group(
             [("team_id", "in", self.ids), ("standard_stage_id", "!=", False)],

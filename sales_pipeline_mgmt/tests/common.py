@@ -128,7 +128,7 @@ class SalesPipelineCommon(TransactionCase):
 
     def _create_opportunity(self, env=None, **values):
         env = env or self.env
-        return env["crm.lead"].create(
+        lead = env["crm.lead"].create(
             dict(
                 {
                     "name": "SPM Opportunity",
@@ -140,6 +140,10 @@ class SalesPipelineCommon(TransactionCase):
                 **values,
             )
         )
+        # stored computes (date_last_stage_update) are computed at flush: do it
+        # now, while the clock may be pinned
+        lead.flush_recordset()
+        return lead
 
     def _stays(self, lead):
         """The lead's stays, oldest first."""

@@ -240,46 +240,45 @@ class TestStageHistoryQueries(SalesPipelineCommon):
     @users("spm_manager")
     def test_a_write_without_stage_costs_nothing(self):
         leads = self._create_leads(10)
+        twins = self._create_leads(10)
+        # warm the caches (access rules, stage prefetch) for both paths
+        leads.write({"priority": "3"})
+        super(CrmLead, twins).write({"priority": "3"})
         with_addon = self._queries(lambda: leads.write({"priority": "2"}))
         # the same write skipping this addon's override (crm and below only)
         without_addon = self._queries(
-            lambda: super(CrmLead, leads).write({"priority": "1"})
+            lambda: super(CrmLead, twins).write({"priority": "2"})
         )
         self.assertEqual(with_addon, without_addon)
 
     @users("spm_manager")
     def test_stage_write_costs_the_same_for_1_and_50_leads(self):
-        lead = self._create_leads(1)
-        leads = self._create_leads(50)
-        with_one = self._queries(
-            lambda: lead.write({"stage_id": self.stage_qualified.id})
-        )
-        without_one = self._queries(
-            lambda: super(CrmLead, lead).write({"stage_id": self.stage_proposal.id})
-        )
-        with_fifty = self._queries(
-            lambda: leads.write({"stage_id": self.stage_qualified.id})
-        )
-        without_fifty = self._queries(
-            lambda: super(CrmLead, leads).write({"stage_id": self.stage_proposal.id})
-        )
-        # Forward move to the next stage: close the stays, read the stage order,
-        # insert the new stays. The same number of queries whatever the batch.
-        self.assertEqual(with_one - without_one, with_fifty - without_fifty)
-        self.assertLessEqual(with_one - without_one, 4)
+        added = {}
+        for count in (1, 50):
+            leads = self._create_leads(count)
+            twins = self._create_leads(count)
+            # twice each, the second measure on warm caches
+            for stage in (self.stage_qualified, self.stage_proposal):
+                with_addon = self._queries(
+                    lambda leads=leads, stage=stage: leads.write({"stage_id": stage.id})
+                )
+                without_addon = self._queries(
+                    lambda twins=twins, stage=stage: super(CrmLead, twins).write(
+                        {"stage_id": stage.id}
+                    )
+                )
+            added[count] = with_addon - without_addon
+        # close the current stays, insert the new ones: whatever the batch size
+        self.assertEqual(added, {1: 2, 50: 2})
 
     @users("spm_manager")
     def test_stage_write_query_count_guard(self):
-        leads = self._create_leads(50)
-        self.env.flush_all()
-        self.env.invalidate_all()
-        # measured: crm's own write plus the addon's constant share
-        with self.assertQueryCount(spm_manager=22):
+        # measured, mail tracking of the moved leads included; the addon's
+        # share is the 2 queries of the test above
+        for count, expected in ((1, 30), (50, 415)):
+            leads = self._create_leads(count)
             leads.write({"stage_id": self.stage_qualified.id})
             self.env.flush_all()
-        lead = self._create_leads(1)
-        self.env.flush_all()
-        self.env.invalidate_all()
-        with self.assertQueryCount(spm_manager=22):
-            lead.write({"stage_id": self.stage_qualified.id})
-            self.env.flush_all()
+            self.env.invalidate_all()
+            with self.assertQueryCount(spm_manager=expected):
+                leads.write({"stage_id": self.stage_proposal.id})

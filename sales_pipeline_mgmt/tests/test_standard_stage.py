@@ -52,11 +52,10 @@ class TestStandardStage(SalesPipelineCommon):
 
     @users("spm_manager")
     def test_negative_days_are_refused_naming_the_field(self):
-        awareness = self.standard_awareness.with_env(self.env)
-        with self.assertRaisesRegex(ValidationError, "Stalled After"):
-            awareness.write({"stall_days": -1})
-        with self.assertRaisesRegex(ValidationError, "Follow-up After"):
-            awareness.write({"follow_up_days": -2})
+        with self.assertRaisesRegex(ValidationError, "Stalled After.*Awareness"):
+            self.standard_awareness.with_env(self.env).write({"stall_days": -1})
+        with self.assertRaisesRegex(ValidationError, "Follow-up After.*Interest"):
+            self.standard_interest.with_env(self.env).write({"follow_up_days": -2})
 
     @users("spm_manager")
     def test_duplicate_code_is_refused_naming_the_field(self):
