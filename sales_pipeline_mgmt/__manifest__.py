@@ -22,7 +22,7 @@
         "report/crm_lead_stage_analysis_views.xml",
         "views/sales_pipeline_mgmt_menus.xml",
     ],
-    "demo": [],
+    "demo": ["demo/sales_pipeline_mgmt_demo.xml"],
     "development_status": "Beta",
     "maintainers": [],
     "application": False,

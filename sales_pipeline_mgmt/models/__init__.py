@@ -3,3 +3,4 @@ from . import crm_stage
 from . import crm_lead_stage_history
 from . import crm_lead
 from . import crm_team
+from . import sales_pipeline_demo
