@@ -15,7 +15,6 @@ class CrmLead(models.Model):
     # Standard process
     standard_stage_id = fields.Many2one(
         related="stage_id.standard_stage_id",
-        string="Standard Stage",
         store=True,
         index="btree_not_null",
     )
@@ -25,7 +24,7 @@ class CrmLead(models.Model):
     )
     # Stage history
     stage_history_ids = fields.One2many(
-        "crm.lead.stage.history", "lead_id", string="Stage History", readonly=True
+        "crm.lead.stage.history", "lead_id", readonly=True
     )
     days_in_stage = fields.Float(
         string="Days in Stage",

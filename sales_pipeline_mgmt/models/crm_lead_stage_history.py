@@ -29,7 +29,6 @@ class CrmLeadStageHistory(models.Model):
     # Stay
     lead_id = fields.Many2one(
         "crm.lead",
-        string="Lead",
         required=True,
         readonly=True,
         index=True,
@@ -37,7 +36,6 @@ class CrmLeadStageHistory(models.Model):
     )
     stage_id = fields.Many2one(
         "crm.stage",
-        string="Stage",
         required=True,
         readonly=True,
         index=True,
@@ -45,13 +43,10 @@ class CrmLeadStageHistory(models.Model):
     )
     standard_stage_id = fields.Many2one(
         related="stage_id.standard_stage_id",
-        string="Standard Stage",
         store=True,
         index="btree_not_null",
     )
-    previous_stage_id = fields.Many2one(
-        "crm.stage", string="Previous Stage", readonly=True, ondelete="set null"
-    )
+    previous_stage_id = fields.Many2one("crm.stage", readonly=True, ondelete="set null")
     # Dates
     date_in = fields.Datetime(
         string="Entered On", required=True, readonly=True, index=True
@@ -80,9 +75,7 @@ class CrmLeadStageHistory(models.Model):
     team_id = fields.Many2one(
         "crm.team", string="Sales Team", readonly=True, index="btree_not_null"
     )
-    company_id = fields.Many2one(
-        "res.company", string="Company", readonly=True, index="btree_not_null"
-    )
+    company_id = fields.Many2one("res.company", readonly=True, index="btree_not_null")
     # Move
     move_type = fields.Selection(
         MOVE_TYPES,

@@ -10,7 +10,6 @@ class CrmStage(models.Model):
     # Standard process
     standard_stage_id = fields.Many2one(
         "crm.standard.stage",
-        string="Standard Stage",
         ondelete="restrict",
         index="btree_not_null",
         help="The general step of the sales process this stage belongs to. "
@@ -21,7 +20,6 @@ class CrmStage(models.Model):
         string="Guidance",
         related="standard_stage_id.description",
     )
-
 
     # ------------------------------------------------------------
     # ORM

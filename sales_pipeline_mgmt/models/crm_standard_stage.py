@@ -77,8 +77,7 @@ class CrmStandardStage(models.Model):
             ):
                 raise ValidationError(
                     self.env._(
-                        "Code: another standard stage already uses the code "
-                        "%(code)s.",
+                        "Code: another standard stage already uses the code %(code)s.",
                         code=standard_stage.code,
                     )
                 )
@@ -90,8 +89,7 @@ class CrmStandardStage(models.Model):
                 if standard_stage[fname] < 0:
                     raise ValidationError(
                         self.env._(
-                            "%(field)s cannot be negative on standard stage "
-                            "%(stage)s.",
+                            "%(field)s cannot be negative on standard stage %(stage)s.",
                             field=self._fields[fname]._description_string(self.env),
                             stage=standard_stage.display_name,
                         )

@@ -34,8 +34,7 @@ class CrmTeam(models.Model):
         )
         covered = {(team.id, standard.id) for team, standard in existing}
         vals_list = [
-            self._prepare_standard_stage_values(standard_stage)
-            | {"team_id": team.id}
+            self._prepare_standard_stage_values(standard_stage) | {"team_id": team.id}
             for team in self
             for standard_stage in standard_stages
             if (team.id, standard_stage.id) not in covered

@@ -43,8 +43,15 @@ class SalesPipelineDemo(models.AbstractModel):
     _description = "Sales Pipeline Demo Data"
 
     @api.model
-    def _load_demo_pipeline(self, team_xmlids, stage_xmlids, won_stage_xmlid,
-                            lead_count=90, days=180, seed=18):
+    def _load_demo_pipeline(
+        self,
+        team_xmlids,
+        stage_xmlids,
+        won_stage_xmlid,
+        lead_count=90,
+        days=180,
+        seed=18,
+    ):
         rng = random.Random(seed)
         now = self.env.cr.now().replace(microsecond=0)
         teams = [self.env.ref(xmlid) for xmlid in team_xmlids]
@@ -127,7 +134,9 @@ class SalesPipelineDemo(models.AbstractModel):
         return {
             "name": f"{rng.choice(DEMO_PRODUCTS)} for {DEMO_COMPANIES[index % 12]}",
             "partner_name": DEMO_COMPANIES[index % len(DEMO_COMPANIES)],
-            "type": "lead" if outcome == "open" and rng.random() < 0.1 else "opportunity",
+            "type": "lead"
+            if outcome == "open" and rng.random() < 0.1
+            else "opportunity",
             "team": team,
             "user": rng.choice(users),
             "revenue": rng.choice(REVENUES),
@@ -154,10 +163,10 @@ class SalesPipelineDemo(models.AbstractModel):
             skipped_total = backward_total = 0
             stays = plan["stays"]
             for position, (stage, date_in) in enumerate(stays):
-                previous = (
-                    stays[position - 1][0] if position else self.env["crm.stage"]
+                previous = stays[position - 1][0] if position else self.env["crm.stage"]
+                move_type, skipped = lead._classify_stage_move(
+                    previous, stage, stage_keys
                 )
-                move_type, skipped = lead._classify_stage_move(previous, stage, stage_keys)
                 skipped_total += skipped
                 backward_total += move_type == "backward"
                 date_out = stays[position + 1][1] if position + 1 < len(stays) else None

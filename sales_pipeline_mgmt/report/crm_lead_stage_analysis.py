@@ -23,14 +23,10 @@ class CrmLeadStageAnalysis(models.Model):
     _rec_name = "stage_id"
 
     # Stay
-    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
-    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
-    standard_stage_id = fields.Many2one(
-        "crm.standard.stage", string="Standard Stage", readonly=True
-    )
-    previous_stage_id = fields.Many2one(
-        "crm.stage", string="Previous Stage", readonly=True
-    )
+    lead_id = fields.Many2one("crm.lead", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    standard_stage_id = fields.Many2one("crm.standard.stage", readonly=True)
+    previous_stage_id = fields.Many2one("crm.stage", readonly=True)
     move_type = fields.Selection(MOVE_TYPES, string="Move", readonly=True)
     skipped_stage_count = fields.Integer(
         string="Skipped Stages", readonly=True, aggregator="sum"
@@ -55,7 +51,7 @@ class CrmLeadStageAnalysis(models.Model):
     # Context
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     lead_type = fields.Selection(
         [("lead", "Lead"), ("opportunity", "Opportunity")],
         string="Type",

@@ -76,9 +76,7 @@ class SalesPipelineCommon(TransactionCase):
                 "use_leads": True,
                 "company_id": cls.company.id,
                 "user_id": cls.user_manager.id,
-                "member_ids": [
-                    (6, 0, (cls.user_salesman | cls.user_salesman_2).ids)
-                ],
+                "member_ids": [(6, 0, (cls.user_salesman | cls.user_salesman_2).ids)],
             }
         )
         standard = cls.env["crm.standard.stage"]

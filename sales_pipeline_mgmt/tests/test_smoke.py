@@ -28,9 +28,9 @@ class TestSmoke(SalesPipelineCommon):
                     root = root.inherit_id
                 with self.subTest(user=user.login, view=view.xml_id):
                     model = self.env[view.model].with_user(user)
-                    arch = model.get_views([(root.id, root.type)])["views"][
-                        root.type
-                    ]["arch"]
+                    arch = model.get_views([(root.id, root.type)])["views"][root.type][
+                        "arch"
+                    ]
                     self.assertTrue(arch)
 
     def test_every_action_opens_for_salesman_and_manager(self):

@@ -39,8 +39,10 @@ class TestStandardStage(SalesPipelineCommon):
     def test_salesman_reads_but_does_not_edit_standard_stages(self):
         awareness = self.standard_awareness.with_env(self.env)
         self.assertEqual(awareness.name, "Awareness")
-        self.assertEqual(self.stage_new.with_env(self.env).standard_stage_description,
-                         awareness.description)
+        self.assertEqual(
+            self.stage_new.with_env(self.env).standard_stage_description,
+            awareness.description,
+        )
         with self.assertRaises(AccessError):
             awareness.write({"stall_days": 3})
 
@@ -68,7 +70,9 @@ class TestStandardStage(SalesPipelineCommon):
     def test_a_mapped_standard_stage_cannot_be_deleted(self):
         with self.assertRaisesRegex(UserError, "SPM Qualified"):
             self.standard_interest.with_env(self.env).unlink()
-        spare = self.env["crm.standard.stage"].create({"name": "Spare", "code": "spare"})
+        spare = self.env["crm.standard.stage"].create(
+            {"name": "Spare", "code": "spare"}
+        )
         spare.unlink()
         self.assertFalse(spare.exists())
 
