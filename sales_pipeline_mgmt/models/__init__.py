@@ -4,3 +4,4 @@ from . import crm_lead_stage_history
 from . import crm_lead
 from . import crm_team
 from . import sales_pipeline_demo
+from . import digest_digest

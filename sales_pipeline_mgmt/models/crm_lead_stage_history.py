@@ -301,3 +301,79 @@ class CrmLeadStageHistory(models.Model):
             partial_count,
         )
         return full_count, partial_count
+
+    # ------------------------------------------------------------
+    # STAGE FIGURES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _read_stage_figures(self, groupby, group_ids):
+        """Velocity and conversion of stages, in one query over the stays the
+        user may read: {group id: {figure: value}} for ``groupby`` in
+        ("stage_id", "standard_stage_id"). Figures: avg_days (finished stays),
+        current_count (active leads staying there now), forward_rate (percent
+        of finished stays that ended by a forward move), win_rate (percent won
+        among the leads that entered it and are now closed); None when empty.
+        """
+        assert groupby in ("stage_id", "standard_stage_id")
+        if not group_ids:
+            return {}
+        self.flush_model()
+        self.env["crm.lead"].flush_model(["active", "probability", "stage_id"])
+        self.env["crm.stage"].flush_model(["is_won"])
+        query = self._search([(groupby, "in", list(group_ids))])
+        won, lost = self.env["crm.lead"]._pipeline_state_sql()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH visible AS %(visible)s,
+                stays AS (
+                    SELECT stay.id, stay.lead_id, stay.date_out, stay.duration_days,
+                           stay.%(groupby)s AS group_id,
+                           LEAD(stay.move_type) OVER (
+                               PARTITION BY stay.lead_id ORDER BY stay.date_in, stay.id
+                           ) AS next_move
+                      FROM crm_lead_stage_history stay
+                     WHERE stay.lead_id IN (
+                         SELECT lead_id FROM crm_lead_stage_history
+                          WHERE id IN (SELECT id FROM visible))
+                )
+                SELECT stays.group_id,
+                       AVG(stays.duration_days) FILTER (
+                           WHERE stays.date_out IS NOT NULL),
+                       COUNT(*) FILTER (WHERE stays.date_out IS NULL AND lead.active),
+                       COUNT(*) FILTER (WHERE stays.date_out IS NOT NULL),
+                       COUNT(*) FILTER (WHERE stays.date_out IS NOT NULL
+                                        AND stays.next_move IN ('forward', 'skip')),
+                       COUNT(DISTINCT stays.lead_id) FILTER (WHERE %(won)s OR %(lost)s),
+                       COUNT(DISTINCT stays.lead_id) FILTER (WHERE %(won)s)
+                  FROM stays
+                  JOIN crm_lead lead ON lead.id = stays.lead_id
+                  LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                 WHERE stays.id IN (SELECT id FROM visible)
+                 GROUP BY stays.group_id
+                """,
+                visible=query.subselect(),
+                groupby=SQL.identifier(groupby),
+                won=won,
+                lost=lost,
+            )
+        )
+        rate = self.env["crm.lead"]._pipeline_rate
+        result = {}
+        for (
+            group_id,
+            avg_days,
+            current,
+            ended,
+            forward,
+            closed,
+            won_count,
+        ) in self.env.cr.fetchall():
+            result[group_id] = {
+                "avg_days": float(avg_days) if avg_days is not None else None,
+                "current_count": current,
+                "forward_rate": rate(forward, ended),
+                "win_rate": rate(won_count, closed),
+            }
+        return result

@@ -1,1 +1,2 @@
 from . import crm_lead_stage_analysis
+from . import crm_lead_funnel
