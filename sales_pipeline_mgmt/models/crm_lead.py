@@ -247,8 +247,14 @@ class CrmLead(models.Model):
             opportunity_win_rate, win_percentage (percent), avg_days_to_win,
             avg_sales_cycle_days (fractional days), open_opportunity_count.
         """
+        return self._read_pipeline_kpis(domain, date_from, date_to)[0]
+
+    @api.model
+    def _read_pipeline_kpis(self, domain=None, date_from=None, date_to=None):
+        """(the seven KPIs, the figures they come from) in two queries; the
+        figures also feed the sales velocity (see _get_sales_velocity)."""
         figures = self._read_pipeline_figures(domain, date_from, date_to)[False]
-        return {
+        kpis = {
             "leads_by_source_month": self._read_leads_by_source_month(
                 domain, date_from, date_to
             ),
@@ -265,6 +271,7 @@ class CrmLead(models.Model):
             "avg_sales_cycle_days": figures["avg_sales_cycle_days"],
             "open_opportunity_count": figures["open_count"],
         }
+        return kpis, figures
 
     @api.model
     def _pipeline_rate(self, part, whole):

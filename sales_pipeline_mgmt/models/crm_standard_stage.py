@@ -53,26 +53,29 @@ class CrmStandardStage(models.Model):
         string="Avg. Days in Stage",
         compute="_compute_stage_figures",
         digits=(16, 1),
-        help="Average number of days the finished stays in the stages mapped onto this standard stage lasted.",
+        help="Average number of days the finished stays in the stages mapped "
+        "onto this standard stage lasted.",
     )
     current_lead_count = fields.Integer(
         string="Leads in Stage",
         compute="_compute_stage_figures",
-        help="Active leads and opportunities currently in the stages mapped onto this standard stage.",
+        help="Active leads and opportunities currently in the stages mapped "
+        "onto this standard stage.",
     )
     forward_rate = fields.Float(
         string="Moved Forward (%)",
         compute="_compute_stage_figures",
         digits=(16, 1),
-        help="Share of the finished stays in the stages mapped onto this standard stage that ended by moving "
-        "forward in the pipeline (rather than backward or out of it).",
+        help="Share of the finished stays in the stages mapped onto this "
+        "standard stage that ended by moving forward in the pipeline (rather "
+        "than backward or out of it).",
     )
     stage_win_rate = fields.Float(
         string="Win Rate from Stage (%)",
         compute="_compute_stage_figures",
         digits=(16, 1),
-        help="Among the leads that entered the stages mapped onto this standard stage and are now closed (won "
-        "or lost), the share that was won.",
+        help="Among the leads that entered the stages mapped onto this standard "
+        "stage and are now closed (won or lost), the share that was won.",
     )
 
     @api.depends("stage_ids")

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import fields, models
 
 # days of closed opportunities the dashboard's rates and means look back on
 DASHBOARD_PERIOD_DAYS = 90

@@ -22,10 +22,8 @@ class CrmLeadFunnel(models.Model):
     _rec_name = "standard_stage_id"
 
     # Funnel step
-    lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
-    standard_stage_id = fields.Many2one(
-        "crm.standard.stage", string="Standard Stage", readonly=True
-    )
+    lead_id = fields.Many2one("crm.lead", readonly=True)
+    standard_stage_id = fields.Many2one("crm.standard.stage", readonly=True)
     standard_stage_sequence = fields.Integer(string="Step Sequence", readonly=True)
     next_reached_rate = fields.Float(
         string="Conversion to Next Stage (%)",
@@ -38,8 +36,8 @@ class CrmLeadFunnel(models.Model):
     create_date = fields.Datetime(string="Created On", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    source_id = fields.Many2one("utm.source", string="Source", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    source_id = fields.Many2one("utm.source", readonly=True)
     lead_state = fields.Selection(
         LEAD_STATES,
         string="Outcome",

@@ -354,7 +354,7 @@ class TestSalesVelocity(PipelineKpiCommon):
             teams.invalidate_recordset(fnames)
             # 1 query for the figures of all the teams
             with self.assertQueryCount(spm_manager=1):
-                team.pipeline_win_percentage
+                team.mapped("pipeline_win_percentage")
             teams.invalidate_recordset(fnames)
             with self.assertQueryCount(spm_manager=1):
                 teams.mapped("pipeline_win_percentage")
@@ -385,6 +385,11 @@ class TestSalesVelocity(PipelineKpiCommon):
         # velocity: 1 x (1000 + 3000) / 2 x 2 / 3 / 15.5 = 86.02 per day
         self.assertIn("86.02", wizard.sales_velocity)
         self.assertIn("2,000.00", wizard.avg_won_revenue)
+        # the screen costs the two queries of get_pipeline_kpis, velocity
+        # included, plus the read of the wizard row itself
+        wizard.invalidate_recordset(["win_percentage", "sales_velocity"])
+        with self.assertQueryCount(spm_salesman=3):
+            wizard.read(["win_percentage", "sales_velocity"])
         wizard.write({"date_from": date(2020, 1, 1), "date_to": date(2020, 1, 31)})
         self.assertEqual(wizard.win_percentage, "–")
         self.assertEqual(wizard.avg_days_to_win, "–")

@@ -65,7 +65,6 @@ class CrmPipelineKpi(models.TransientModel):
         "(still a lead, or converted), the share converted to opportunities.",
     )
     opportunity_win_rate = fields.Char(
-        string="Opportunity Win Rate",
         compute="_compute_kpis",
         help="Among the opportunities opened in the period (conversion date, or "
         "creation date for those created as opportunities), the share won by now.",
@@ -197,17 +196,15 @@ class CrmPipelineKpi(models.TransientModel):
     def _read_kpis(self):
         """(the seven KPIs, the figures behind the sales velocity)."""
         self.ensure_one()
-        lead_model = self.env["crm.lead"]
-        domain = self._get_kpi_domain()
         date_from, date_to = self._get_period()
-        kpis = lead_model.get_pipeline_kpis(domain, date_from, date_to)
-        figures = lead_model._read_pipeline_figures(domain, date_from, date_to)[False]
-        return kpis, figures
+        return self.env["crm.lead"]._read_pipeline_kpis(
+            self._get_kpi_domain(), date_from, date_to
+        )
 
     def _format_percent(self, value):
         if value is None:
             return NO_VALUE
-        return "%s %%" % formatLang(self.env, value, digits=1)
+        return f"{formatLang(self.env, value, digits=1)} %"
 
     def _format_number(self, value):
         return NO_VALUE if value is None else formatLang(self.env, value, digits=1)
