@@ -55,7 +55,27 @@ def _fill_lead_standard_stages(env):
     env["crm.lead"].invalidate_model(["standard_stage_id"])
 
 
+def _fill_history_standard_stages(env):
+    """Stays recorded before the mapping (demo data is loaded before this hook)
+    take the standard stage of their stage, like the stored related field."""
+    env.cr.execute(
+        SQL(
+            """
+            UPDATE crm_lead_stage_history stay
+               SET standard_stage_id = stage.standard_stage_id
+              FROM crm_stage stage
+             WHERE stage.id = stay.stage_id
+               AND stay.standard_stage_id IS DISTINCT FROM stage.standard_stage_id
+            """
+        )
+    )
+    env["crm.lead.stage.history"].invalidate_model(["standard_stage_id"])
+
+
 def post_init_hook(env):
     _map_default_stages(env)
+    # the stage keys cached by crm.stage._get_pipeline_stage_keys are stale
+    env.registry.clear_cache()
     _fill_lead_standard_stages(env)
+    _fill_history_standard_stages(env)
     env["crm.lead.stage.history"]._rebuild_from_tracking()

@@ -3,7 +3,9 @@
 from datetime import timedelta
 
 from odoo.tests import tagged, users
+from odoo.tools import SQL
 
+from ..hooks import _fill_history_standard_stages
 from .common import T0, SalesPipelineCommon
 
 
@@ -143,4 +145,20 @@ class TestStageFigures(SalesPipelineCommon):
         self.assertEqual(
             [(standard.code, count) for standard, count in groups],
             [("awareness", 1)],
+        )
+
+    def test_install_hook_maps_the_stays_recorded_before_it(self):
+        # stays recorded while the stage was not mapped yet (demo data is
+        # loaded before the install hook maps Odoo's default stages)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead_stage_history SET standard_stage_id = NULL"
+                " WHERE lead_id = %s",
+                self.lead_c.id,
+            )
+        )
+        _fill_history_standard_stages(self.env)
+        self.assertEqual(
+            self._stays(self.lead_c).standard_stage_id, self.standard_awareness
         )
