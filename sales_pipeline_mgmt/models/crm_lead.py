@@ -1,7 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -301,7 +301,8 @@ class CrmLead(models.Model):
             value = fields.Datetime.to_datetime(value)
         elif isinstance(value, date) and not isinstance(value, datetime):
             value = datetime.combine(value, time.min)
-        return value.replace(tzinfo=None) if value.tzinfo else value
+        # aware datetimes are converted to UTC, the database's naive timezone
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
     @api.model
     def _pipeline_state_sql(self):

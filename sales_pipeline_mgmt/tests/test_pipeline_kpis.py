@@ -1,6 +1,6 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 from odoo.tests import tagged, users
 from odoo.tools import SQL
@@ -279,6 +279,14 @@ class TestPipelineKpis(PipelineKpiCommon):
     def test_dates_as_dates_and_open_bounds(self):
         by_date = self._kpis(date(2026, 1, 1), date(2026, 2, 1))
         self.assertEqual(by_date, self._kpis())
+        # an aware datetime counts in UTC: 2026-01-01 01:00+01:00 is midnight UTC
+        paris = timezone(timedelta(hours=1))
+        aware = self._kpis(datetime(2026, 1, 1, 1, tzinfo=paris), FEB_1)
+        self.assertEqual(aware, by_date)
+        # strings as the digest passes them
+        self.assertEqual(
+            self._kpis("2026-01-01 00:00:00", "2026-02-01 00:00:00"), by_date
+        )
         # no bounds at all: 7 (December) also started: opened 2, 3, 4, 5, 7, 8, 9,
         # won 2, 3, 7 -> 3 / 7
         kpis = self._kpis(None, None)
