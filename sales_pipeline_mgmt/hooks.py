@@ -79,3 +79,5 @@ def post_init_hook(env):
     _fill_lead_standard_stages(env)
     _fill_history_standard_stages(env)
     env["crm.lead.stage.history"]._rebuild_from_tracking()
+    # forecast columns were created empty (crm.lead._auto_init): fill them
+    env["crm.lead"]._refresh_historical_forecast()

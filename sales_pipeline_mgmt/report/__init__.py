@@ -1,2 +1,3 @@
 from . import crm_lead_stage_analysis
 from . import crm_lead_funnel
+from . import crm_pipeline_forecast_accuracy

@@ -1,0 +1,197 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+
+class CrmPipelineSnapshot(models.Model):
+    """The open pipeline as it stood on a date, per company, team, salesperson
+    and stage, with the revenue each forecast method expected in each of the
+    next three calendar months. Written only by _take_snapshot (cron), one set
+    of rows per date: taking it again the same day replaces them."""
+
+    _name = "crm.pipeline.snapshot"
+    _description = "Pipeline Snapshot"
+    _order = "snapshot_date desc, id desc"
+    _rec_name = "snapshot_date"
+
+    # Snapshot
+    snapshot_date = fields.Date(required=True, readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True, index="btree_not_null")
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
+    standard_stage_id = fields.Many2one("crm.standard.stage", readonly=True)
+    company_currency = fields.Many2one(
+        "res.currency", related="company_id.currency_id", string="Currency"
+    )
+    # Open pipeline
+    open_count = fields.Integer(string="Open Opportunities", readonly=True)
+    expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
+    prorated_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
+    historical_revenue = fields.Monetary(
+        currency_field="company_currency", readonly=True
+    )
+    # Forecast per month (calendar months after the snapshot date's month)
+    forecast_prorated_month_1 = fields.Monetary(
+        string="Month +1 (Prorated)",
+        currency_field="company_currency",
+        readonly=True,
+        help="Prorated revenue of the open opportunities expected to close in the "
+        "month after the snapshot's month (Odoo's probability, expected closing).",
+    )
+    forecast_prorated_month_2 = fields.Monetary(
+        string="Month +2 (Prorated)", currency_field="company_currency", readonly=True
+    )
+    forecast_prorated_month_3 = fields.Monetary(
+        string="Month +3 (Prorated)", currency_field="company_currency", readonly=True
+    )
+    forecast_historical_month_1 = fields.Monetary(
+        string="Month +1 (Historical)",
+        currency_field="company_currency",
+        readonly=True,
+        help="Historical revenue of the open opportunities predicted to close in "
+        "the month after the snapshot's month (historical probability, predicted "
+        "closing).",
+    )
+    forecast_historical_month_2 = fields.Monetary(
+        string="Month +2 (Historical)",
+        currency_field="company_currency",
+        readonly=True,
+    )
+    forecast_historical_month_3 = fields.Monetary(
+        string="Month +3 (Historical)",
+        currency_field="company_currency",
+        readonly=True,
+    )
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_take_snapshot(self):
+        done = self._take_snapshot()
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+
+    @api.model
+    def _get_snapshot_lead_domain_sql(self):
+        """SQL condition on ``lead`` (crm_lead) and ``stage`` (crm_stage) of the
+        leads a snapshot counts: open opportunities."""
+        return SQL(
+            "lead.active AND lead.type = 'opportunity'"
+            " AND NOT COALESCE(stage.is_won, FALSE)"
+        )
+
+    @api.model
+    def _take_snapshot(self, snapshot_date=None):
+        """Replace the snapshot rows of ``snapshot_date`` (default: today) with
+        the current open pipeline, company by company, each in its own
+        savepoint: a company that fails is logged and skipped. The historical
+        forecast is refreshed first so that the rows use today's figures.
+
+        :return: number of companies snapshotted
+        """
+        snapshot_date = snapshot_date or self.env.cr.now().date()
+        self.env["crm.lead"]._refresh_historical_forecast()
+        self.flush_model()
+        # all companies, whoever runs it: rows are filtered by the record rules
+        company_ids = self.env["res.company"].sudo().search([]).ids + [None]
+        done = 0
+        for company_id in company_ids:
+            try:
+                with self.env.cr.savepoint():
+                    self._take_company_snapshot(snapshot_date, company_id)
+                done += 1
+            except Exception:
+                _logger.exception(
+                    "Pipeline snapshot of %s failed for company %s",
+                    snapshot_date,
+                    company_id,
+                )
+        self.invalidate_model()
+        return done
+
+    @api.model
+    def _take_company_snapshot(self, snapshot_date, company_id):
+        """Delete then insert the rows of one company (None: leads without a
+        company) for ``snapshot_date``, in two queries."""
+        company_condition = (
+            SQL("company_id = %s", company_id)
+            if company_id
+            else SQL("company_id IS NULL")
+        )
+        lead_company_condition = (
+            SQL("lead.company_id = %s", company_id)
+            if company_id
+            else SQL("lead.company_id IS NULL")
+        )
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM crm_pipeline_snapshot WHERE snapshot_date = %s AND %s",
+                snapshot_date,
+                company_condition,
+            )
+        )
+
+        def in_month(date_column, offset):
+            return SQL(
+                "%(column)s >= (%(start)s + make_interval(months => %(offset)s))::date"
+                " AND %(column)s"
+                " < (%(start)s + make_interval(months => %(offset)s + 1))::date",
+                column=date_column,
+                start=SQL("date_trunc('month', %s::date)", snapshot_date),
+                offset=offset,
+            )
+
+        forecasts = []
+        for offset in (1, 2, 3):
+            forecasts.append(
+                SQL(
+                    "COALESCE(SUM(lead.prorated_revenue) FILTER (WHERE %s), 0)",
+                    in_month(SQL("lead.date_deadline"), offset),
+                )
+            )
+        for offset in (1, 2, 3):
+            forecasts.append(
+                SQL(
+                    "COALESCE(SUM(lead.historical_revenue) FILTER (WHERE %s), 0)",
+                    in_month(SQL("lead.predicted_close_date"), offset),
+                )
+            )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_pipeline_snapshot (
+                    snapshot_date, company_id, team_id, user_id, stage_id,
+                    standard_stage_id, open_count, expected_revenue,
+                    prorated_revenue, historical_revenue,
+                    forecast_prorated_month_1, forecast_prorated_month_2,
+                    forecast_prorated_month_3, forecast_historical_month_1,
+                    forecast_historical_month_2, forecast_historical_month_3,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT %(snapshot_date)s, lead.company_id, lead.team_id, lead.user_id,
+                       lead.stage_id, lead.standard_stage_id, COUNT(*),
+                       COALESCE(SUM(lead.expected_revenue), 0),
+                       COALESCE(SUM(lead.prorated_revenue), 0),
+                       COALESCE(SUM(lead.historical_revenue), 0),
+                       %(forecasts)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM crm_lead lead
+                  LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                 WHERE %(lead_company)s AND %(open_leads)s
+                 GROUP BY lead.company_id, lead.team_id, lead.user_id, lead.stage_id,
+                          lead.standard_stage_id
+                """,
+                snapshot_date=snapshot_date,
+                forecasts=SQL(", ").join(forecasts),
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                lead_company=lead_company_condition,
+                open_leads=self._get_snapshot_lead_domain_sql(),
+            )
+        )

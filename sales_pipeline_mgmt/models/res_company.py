@@ -1,0 +1,64 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # Pipeline forecast (issue 5)
+    forecast_history_months = fields.Integer(
+        string="Forecast History Window (Months)",
+        default=12,
+        help="Closed leads that were in a stage during these last months make "
+        "the history of the historical probability.",
+    )
+    forecast_min_sample = fields.Integer(
+        string="Forecast Minimum Sample",
+        default=10,
+        help="Fewest closed leads a team's (then all teams') history needs before "
+        "its won share is used.",
+    )
+    forecast_optimistic_margin_days = fields.Integer(
+        string="Optimistic Close Date Margin (Days)",
+        default=14,
+        help="A lead whose expected closing is earlier than its predicted closing "
+        "by more than this many days is flagged optimistic.",
+    )
+    forecast_accuracy_lead_weeks = fields.Integer(
+        string="Forecast Accuracy Lead Time (Weeks)",
+        default=4,
+        help="The accuracy report compares each month with the forecast taken "
+        "this many weeks before the month starts.",
+    )
+
+    @api.model
+    def _get_forecast_positive_fields(self):
+        return [
+            "forecast_history_months",
+            "forecast_min_sample",
+            "forecast_optimistic_margin_days",
+            "forecast_accuracy_lead_weeks",
+        ]
+
+    @api.constrains(
+        "forecast_history_months",
+        "forecast_min_sample",
+        "forecast_optimistic_margin_days",
+        "forecast_accuracy_lead_weeks",
+    )
+    def _check_forecast_settings(self):
+        for company in self:
+            for field_name in self._get_forecast_positive_fields():
+                if company[field_name] <= 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s must be greater than zero (company "
+                            "%(company)s).",
+                            setting=self._fields[field_name].get_description(
+                                self.env, ["string"]
+                            )["string"],
+                            company=company.name,
+                        )
+                    )
