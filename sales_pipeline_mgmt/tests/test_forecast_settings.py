@@ -66,6 +66,13 @@ class TestForecastSettings(SalesPipelineCommon):
             (6, 20, 7, 2),
         )
 
+    def test_the_settings_form_renders_the_forecast_block(self):
+        arch = self.admin_env["res.config.settings"].get_views([(False, "form")])[
+            "views"
+        ]["form"]["arch"]
+        self.assertIn("pipeline_forecast_setting_container", arch)
+        self.assertIn("forecast_snapshot_interval_number", arch)
+
     def test_refresh_button(self):
         action = self._settings().action_refresh_historical_forecast()
         self.assertEqual(action["tag"], "display_notification")
