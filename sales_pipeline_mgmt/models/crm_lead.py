@@ -221,7 +221,7 @@ class CrmLead(models.Model):
         staged_leads = leads.filtered("stage_id")
         if staged_leads:
             staged_leads._record_stage_moves({})
-            staged_leads._refresh_historical_forecast(staged_leads.ids)
+            staged_leads._refresh_historical_forecast_at_commit()
         return leads
 
     def write(self, vals):
@@ -613,6 +613,25 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # FORECAST
     # ------------------------------------------------------------
+
+    def _refresh_historical_forecast_at_commit(self):
+        """Refresh the forecast of new leads just before the transaction
+        commits. Refreshing in create itself would compute the stored fields of
+        crm (probabilities) before crm's own create flow has settled them."""
+        lead_ids = self.env.cr.precommit.data.setdefault(
+            "sales_pipeline_mgmt.forecast_lead_ids", set()
+        )
+        if not lead_ids:
+            self.env.cr.precommit.add(self._refresh_pending_historical_forecast)
+        lead_ids.update(self.ids)
+
+    def _refresh_pending_historical_forecast(self):
+        lead_ids = self.env.cr.precommit.data.pop(
+            "sales_pipeline_mgmt.forecast_lead_ids", set()
+        )
+        existing = self.browse(lead_ids).exists()
+        if existing:
+            self._refresh_historical_forecast(existing.ids)
 
     def _count_close_date_slips(self, new_date):
         """Add one slip to the leads of ``self`` whose expected closing date
