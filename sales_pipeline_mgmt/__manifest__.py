@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "security/sales_pipeline_mgmt_security.xml",
         "data/crm_standard_stage_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/crm_standard_stage_views.xml",
         "views/crm_stage_views.xml",
         "views/crm_lead_views.xml",
@@ -30,6 +31,12 @@
         "views/sales_pipeline_mgmt_menus.xml",
     ],
     "demo": ["demo/sales_pipeline_mgmt_demo.xml"],
+    "assets": {
+        "web.assets_backend": [
+            "sales_pipeline_mgmt/static/src/views/kanban_stalled_count.js",
+            "sales_pipeline_mgmt/static/src/views/kanban_stalled_count.xml",
+        ],
+    },
     "development_status": "Beta",
     "maintainers": [],
     "application": False,

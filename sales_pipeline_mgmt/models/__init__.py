@@ -6,5 +6,6 @@ from . import crm_team
 from . import sales_pipeline_demo
 from . import digest_digest
 from . import crm_pipeline_snapshot
+from . import mail_activity
 from . import res_company
 from . import res_config_settings

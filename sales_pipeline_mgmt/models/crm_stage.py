@@ -1,6 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 
@@ -58,6 +59,108 @@ class CrmStage(models.Model):
             record.forward_rate = values.get("forward_rate") or 0.0
             record.stage_win_rate = values.get("win_rate") or 0.0
 
+    # Pipeline health (issue 6)
+    stall_days = fields.Integer(
+        string="Stalled After (Days)",
+        compute="_compute_stall_days",
+        store=True,
+        readonly=False,
+        help="Days an open opportunity may stay in this stage before it is "
+        "flagged as stalled. Defaults from the standard stage (or, when that sets "
+        "none, from the company's default in Settings). 0 turns it off.",
+    )
+    follow_up_days = fields.Integer(
+        string="Follow-up After (Days)",
+        compute="_compute_follow_up_days",
+        store=True,
+        readonly=False,
+        help="Days without any interaction (message, note, activity done, stage "
+        "change) after which a follow-up activity is planned for the salesperson. "
+        "Defaults from the standard stage (or, when that sets none, from the "
+        "company's default in Settings). 0 turns it off.",
+    )
+    follow_up_activity_type_id = fields.Many2one(
+        "mail.activity.type",
+        string="Follow-up Activity Type",
+        default=lambda self: self._default_follow_up_activity_type_id(),
+        ondelete="set null",
+        domain="['|', ('res_model', '=', False), ('res_model', '=', 'crm.lead')]",
+        help="Type of the follow-up activities planned in this stage (To-Do when "
+        "empty).",
+    )
+    follow_up_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Follow-up E-mail",
+        ondelete="set null",
+        domain="[('model', '=', 'crm.lead')]",
+        help="When set, a follow-up also sends this e-mail to the opportunity's "
+        "contact through the mail queue and logs it in the chatter.",
+    )
+    allow_skip = fields.Boolean(
+        string="Can Be Skipped",
+        default=True,
+        help="When unchecked, an opportunity that has never been in this stage "
+        "cannot move forward past it.",
+    )
+    required_field_ids = fields.Many2many(
+        "ir.model.fields",
+        "crm_stage_required_field_rel",
+        "stage_id",
+        "field_id",
+        string="Required to Enter",
+        domain="[('model', '=', 'crm.lead'), ('store', '=', True)]",
+        help="Exit criteria: an opportunity cannot enter this stage while any of "
+        "these fields is empty.",
+    )
+
+    def _default_follow_up_activity_type_id(self):
+        return self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+
+    @api.depends("standard_stage_id")
+    def _compute_stall_days(self):
+        for stage in self:
+            stage.stall_days = (
+                stage.standard_stage_id.stall_days
+                or (stage.team_id.company_id or self.env.company).pipeline_stall_days
+            )
+
+    @api.depends("standard_stage_id")
+    def _compute_follow_up_days(self):
+        for stage in self:
+            stage.follow_up_days = (
+                stage.standard_stage_id.follow_up_days
+                or (
+                    stage.team_id.company_id or self.env.company
+                ).pipeline_follow_up_days
+            )
+
+    @api.constrains("stall_days", "follow_up_days")
+    def _check_pipeline_health_days(self):
+        for stage in self:
+            for fname in ("stall_days", "follow_up_days"):
+                if stage[fname] < 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s cannot be negative on stage %(stage)s.",
+                            field=self._fields[fname]._description_string(self.env),
+                            stage=stage.display_name,
+                        )
+                    )
+
+    @api.constrains("required_field_ids")
+    def _check_required_field_ids(self):
+        for stage in self:
+            wrong = stage.required_field_ids.filtered(lambda f: f.model != "crm.lead")
+            if wrong:
+                raise ValidationError(
+                    self.env._(
+                        "Required to Enter: only fields of opportunities can be "
+                        "required (stage %(stage)s, fields %(fields)s).",
+                        stage=stage.display_name,
+                        fields=", ".join(wrong.mapped("field_description")),
+                    )
+                )
+
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
@@ -70,7 +173,13 @@ class CrmStage(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if {"sequence", "team_id", "standard_stage_id"} & set(vals):
+        if {
+            "sequence",
+            "team_id",
+            "standard_stage_id",
+            "allow_skip",
+            "required_field_ids",
+        } & set(vals):
             self.env.registry.clear_cache()
         return res
 
@@ -97,3 +206,35 @@ class CrmStage(models.Model):
             stage_id: (sequence or 0, stage_id, team_id, standard_stage_id)
             for stage_id, sequence, team_id, standard_stage_id in self.env.cr.fetchall()
         }
+
+    @api.model
+    @tools.ormcache()
+    def _get_no_skip_stage_ids(self):
+        """Return the frozenset of ids of stages that cannot be skipped. Cached
+        (cleared with the stage keys) so that, with the defaults, checking a
+        stage move costs no query."""
+        self.flush_model(["allow_skip"])
+        self.env.cr.execute(SQL("SELECT id FROM crm_stage WHERE allow_skip IS FALSE"))
+        return frozenset(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    @tools.ormcache()
+    def _get_required_field_names(self):
+        """Return {stage id: tuple of crm.lead field names} for the stages that
+        have exit criteria. Cached like `_get_pipeline_stage_keys`."""
+        self.flush_model(["required_field_ids"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT rel.stage_id, f.name
+                  FROM crm_stage_required_field_rel rel
+                  JOIN ir_model_fields f ON f.id = rel.field_id
+                 ORDER BY rel.stage_id, f.id
+                """
+            )
+        )
+        result = {}
+        for stage_id, field_name in self.env.cr.fetchall():
+            result.setdefault(stage_id, ())
+            result[stage_id] += (field_name,)
+        return result

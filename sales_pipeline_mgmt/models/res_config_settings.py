@@ -32,6 +32,23 @@ class ResConfigSettings(models.TransientModel):
         string="Snapshot Frequency Unit",
     )
 
+    # Pipeline health (issue 6)
+    pipeline_follow_up_enabled = fields.Boolean(
+        related="company_id.pipeline_follow_up_enabled", readonly=False
+    )
+    pipeline_stall_enabled = fields.Boolean(
+        related="company_id.pipeline_stall_enabled", readonly=False
+    )
+    pipeline_follow_up_days = fields.Integer(
+        related="company_id.pipeline_follow_up_days", readonly=False
+    )
+    pipeline_stall_days = fields.Integer(
+        related="company_id.pipeline_stall_days", readonly=False
+    )
+    pipeline_max_open_opportunities = fields.Integer(
+        related="company_id.pipeline_max_open_opportunities", readonly=False
+    )
+
     @api.model
     def _get_snapshot_cron(self):
         # settings are open to administrators only; the cron is read and
@@ -52,6 +69,7 @@ class ResConfigSettings(models.TransientModel):
 
     def set_values(self):
         super().set_values()
+        self._sync_pipeline_health_crons()
         cron = self._get_snapshot_cron()
         if not cron:
             return
@@ -86,3 +104,18 @@ class ResConfigSettings(models.TransientModel):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _sync_pipeline_health_crons(self):
+        """A job runs while at least one company uses it; each job then only
+        processes the opportunities of the companies that use it."""
+        # sudo: reads one flag of every company, to (de)activate a shared cron
+        companies = self.env["res.company"].sudo()
+        for xmlid, fname in (
+            ("sales_pipeline_mgmt.ir_cron_follow_up", "pipeline_follow_up_enabled"),
+            ("sales_pipeline_mgmt.ir_cron_stall_detection", "pipeline_stall_enabled"),
+        ):
+            cron = self.env.ref(xmlid, raise_if_not_found=False)
+            active = bool(companies.search_count([(fname, "=", True)], limit=1))
+            if cron and cron.sudo().active != active:
+                # settings are for admins only; the cron is technical data
+                cron.sudo().active = active

@@ -9,3 +9,5 @@ from . import test_stage_figures
 from . import test_forecast
 from . import test_pipeline_snapshot
 from . import test_forecast_settings
+from . import test_pipeline_health
+from . import test_stage_rules
