@@ -1251,7 +1251,7 @@ class CrmLead(models.Model):
                 with self.env.cr.savepoint():
                     activity_model.create([vals])
                 done.add(key)
-            except Exception:  # noqa: BLE001 - a bad record never blocks the rest
+            except Exception:  # a bad record never blocks the rest
                 _logger.warning(
                     "Pipeline health: activity skipped for %s", key, exc_info=True
                 )
@@ -1365,7 +1365,7 @@ class CrmLead(models.Model):
             try:
                 days = (now - last_touches[lead.id]).days
                 vals_by_key[lead.id] = lead._prepare_follow_up_activity_values(days)
-            except Exception:  # noqa: BLE001 - a bad record never blocks the rest
+            except Exception:  # a bad record never blocks the rest
                 _logger.warning("Follow-up: lead %s skipped", lead.id, exc_info=True)
         done_ids = self._create_pipeline_health_activities(vals_by_key)
         self.browse(sorted(done_ids))._send_follow_up_mails()
@@ -1426,7 +1426,7 @@ class CrmLead(models.Model):
                             for lead in leads
                         }
                     )
-            except Exception:  # noqa: BLE001 - a bad template never blocks the rest
+            except Exception:  # a bad template never blocks the rest
                 _logger.warning(
                     "Follow-up: e-mail %s not sent", template.id, exc_info=True
                 )
@@ -1514,7 +1514,7 @@ class CrmLead(models.Model):
                     vals_by_key[(lead.id, "escalation")] = (
                         lead._prepare_stall_escalation_values(stalled_type, days)
                     )
-            except Exception:  # noqa: BLE001 - a bad record never blocks the rest
+            except Exception:  # a bad record never blocks the rest
                 failed += 1
                 flags.pop(lead.id, None)
                 vals_by_key.pop((lead.id, "stall"), None)

@@ -247,7 +247,7 @@ class CrmTeam(models.Model):
         for team, users in overloaded.items():
             try:
                 vals_by_key[team.id] = team._prepare_overload_activity_values(users)
-            except Exception:  # noqa: BLE001 - a bad record never blocks the rest
+            except Exception:  # a bad record never blocks the rest
                 _logger.warning("Overload: team %s skipped", team.id, exc_info=True)
         done_ids = self.env["crm.lead"]._create_pipeline_health_activities(vals_by_key)
         if done_ids:
