@@ -22,7 +22,7 @@ def _map_default_stages(env):
         stage = env.ref(stage_xmlid, raise_if_not_found=False)
         if stage and not stage.standard_stage_id:
             # Written in SQL: the ORM would recompute every lead of the stage
-            # one by one; _fill_lead_standard_stages does it in one query.
+            # one by one; _fill_standard_stages does it in one query.
             env.cr.execute(
                 SQL(
                     "UPDATE crm_stage SET standard_stage_id = %s WHERE id = %s",
@@ -40,44 +40,32 @@ def _map_default_stages(env):
     stage_model.invalidate_model(["standard_stage_id"])
 
 
-def _fill_lead_standard_stages(env):
+def _fill_standard_stages(env, model_name):
+    """Leads and stays recorded before the mapping (existing leads; demo stays,
+    loaded before this hook) take the standard stage of their stage, like the
+    stored related field would."""
+    model = env[model_name]
     env.cr.execute(
         SQL(
             """
-            UPDATE crm_lead lead
+            UPDATE %(table)s rec
                SET standard_stage_id = stage.standard_stage_id
               FROM crm_stage stage
-             WHERE stage.id = lead.stage_id
-               AND lead.standard_stage_id IS DISTINCT FROM stage.standard_stage_id
-            """
+             WHERE stage.id = rec.stage_id
+               AND rec.standard_stage_id IS DISTINCT FROM stage.standard_stage_id
+            """,
+            table=SQL.identifier(model._table),
         )
     )
-    env["crm.lead"].invalidate_model(["standard_stage_id"])
-
-
-def _fill_history_standard_stages(env):
-    """Stays recorded before the mapping (demo data is loaded before this hook)
-    take the standard stage of their stage, like the stored related field."""
-    env.cr.execute(
-        SQL(
-            """
-            UPDATE crm_lead_stage_history stay
-               SET standard_stage_id = stage.standard_stage_id
-              FROM crm_stage stage
-             WHERE stage.id = stay.stage_id
-               AND stay.standard_stage_id IS DISTINCT FROM stage.standard_stage_id
-            """
-        )
-    )
-    env["crm.lead.stage.history"].invalidate_model(["standard_stage_id"])
+    model.invalidate_model(["standard_stage_id"])
 
 
 def post_init_hook(env):
     _map_default_stages(env)
     # the stage keys cached by crm.stage._get_pipeline_stage_keys are stale
     env.registry.clear_cache()
-    _fill_lead_standard_stages(env)
-    _fill_history_standard_stages(env)
+    _fill_standard_stages(env, "crm.lead")
+    _fill_standard_stages(env, "crm.lead.stage.history")
     env["crm.lead.stage.history"]._rebuild_from_tracking()
     # forecast columns were created empty (crm.lead._auto_init): fill them
     env["crm.lead"]._refresh_historical_forecast()

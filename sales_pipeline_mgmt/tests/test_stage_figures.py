@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo.tests import tagged, users
 from odoo.tools import SQL
 
-from ..hooks import _fill_history_standard_stages
+from ..hooks import _fill_standard_stages
 from .common import T0, SalesPipelineCommon
 
 
@@ -158,7 +158,7 @@ class TestStageFigures(SalesPipelineCommon):
                 self.lead_c.id,
             )
         )
-        _fill_history_standard_stages(self.env)
+        _fill_standard_stages(self.env, "crm.lead.stage.history")
         self.assertEqual(
             self._stays(self.lead_c).standard_stage_id, self.standard_awareness
         )
