@@ -1,6 +1,6 @@
 """Uninstall check of the test command, run by ``odoo-bin shell`` (``env`` is
-given), the phase in SPM_UNINSTALL_PHASE: "uninstall" removes the addon, phase "check" (a new process, so a
-fresh registry) proves that crm still works without it."""
+given) with the phase in SPM_UNINSTALL_PHASE: "uninstall" removes the addon,
+"check" (a new process, so a fresh registry) proves that crm still works."""
 
 import os
 
