@@ -36,6 +36,7 @@
             "sales_pipeline_mgmt/static/src/views/kanban_stalled_count.js",
             "sales_pipeline_mgmt/static/src/views/kanban_stalled_count.xml",
         ],
+        "web.assets_tests": ["sales_pipeline_mgmt/static/tests/tours/**/*"],
     },
     "development_status": "Beta",
     "maintainers": [],

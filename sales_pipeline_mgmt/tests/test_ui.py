@@ -1,0 +1,127 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Browser tours in headless Chromium: what reps, managers and admins see.
+
+Odoo's HttpCase SKIPS browser tests when Chromium or websocket-client is
+missing; here they FAIL instead (setUpClass), and a plain test checks the
+prerequisites (Chromium, websocket-client, the HTTP server started by
+pytest-odoo's --odoo-http) so that a run without them cannot look green.
+"""
+
+import importlib.util
+import shutil
+
+from odoo.service import server
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import SalesPipelineCommon
+
+# the names Odoo's HttpCase looks for on PATH (odoo.tests.common._find_executable)
+CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+
+
+def _browser_prerequisites_missing():
+    """What a browser tour needs and is missing, as readable sentences."""
+    missing = []
+    if not any(shutil.which(name) for name in CHROME_NAMES):
+        missing.append(
+            "no Chromium/Chrome on PATH (looked for %s): install Debian's "
+            "'chromium' package" % ", ".join(CHROME_NAMES)
+        )
+    if importlib.util.find_spec("websocket") is None:
+        missing.append(
+            "the Python package websocket-client is not installed: "
+            "pip install websocket-client"
+        )
+    return missing
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestBrowserPrerequisites(SalesPipelineCommon):
+    """Runs without a browser: fails where the tours would be skipped."""
+
+    def test_chromium_websocket_and_http_server_are_available(self):
+        missing = _browser_prerequisites_missing()
+        if server.server is None:
+            missing.append(
+                "no HTTP server: run pytest with --odoo-http (odoo-bin "
+                "--test-enable starts one by itself)"
+            )
+        self.assertFalse(
+            missing, "The browser tours cannot run: %s" % "; ".join(missing)
+        )
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
+    """Each tour (static/tests/tours/) runs as the least privileged user who
+    does it in real life, on the records built here (never demo data)."""
+
+    @classmethod
+    def setUpClass(cls):
+        missing = _browser_prerequisites_missing()
+        if missing:
+            # HttpCase would raise SkipTest later: a missing browser is a failure
+            raise RuntimeError("The browser tours cannot run: %s" % "; ".join(missing))
+        super().setUpClass()
+        cls.user_admin_sales = mail_new_test_user(
+            cls.env,
+            login="spm_admin",
+            name="Adam Admin",
+            groups="base.group_system,sales_team.group_sale_manager",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+        # no onboarding tips in the way of the tours
+        (
+            cls.user_salesman
+            | cls.user_manager
+            | cls.user_admin_sales
+            | cls.env.ref("base.user_admin")
+        ).write({"tour_enabled": False})
+
+    def _start_tour(self, tour_name, user, url="/odoo"):
+        self.start_tour(url, tour_name, login=user.login)
+        self.env.invalidate_all()
+
+    def test_salesman_drags_a_card_to_the_next_stage_and_sees_the_stay(self):
+        lead = self._create_opportunity(name="SPM Tour Drag")
+
+        self._start_tour("sales_pipeline_mgmt_drag_to_next_stage", self.user_salesman)
+
+        self.assertEqual(lead.stage_id, self.stage_qualified)
+        stays = self._stays(lead)
+        # the stay in New ended with the drag, the stay in Qualified began
+        self.assertEqual(stays.stage_id, self.stage_new | self.stage_qualified)
+        self.assertEqual(stays[0].date_out, stays[1].date_in)
+        self.assertEqual(stays[1].move_type, "forward")
+        self.assertFalse(stays[1].date_out)
+
+    def test_manager_opens_the_pipeline_kpis(self):
+        won, lost, _open = (
+            self._create_opportunity(name="SPM KPI Won", expected_revenue=3000),
+            self._create_opportunity(name="SPM KPI Lost", expected_revenue=1000),
+            self._create_opportunity(name="SPM KPI Open", expected_revenue=2000),
+        )
+        won.write({"stage_id": self.stage_won.id})
+        lost.action_set_lost()
+        self.env.flush_all()
+        # In SPM Team, this month: 3 new leads; closed: 1 won + 1 lost, so the
+        # win percentage is 1 / (1 + 1) = 50.0 %; 1 opportunity still open.
+        self._start_tour("sales_pipeline_mgmt_manager_kpis", self.user_manager)
+
+    def test_admin_maps_a_stage_to_a_standard_stage(self):
+        stage = self.env["crm.stage"].create(
+            {"name": "SPM Demo Review", "sequence": 3, "team_id": self.team.id}
+        )
+        self.assertFalse(stage.standard_stage_id)
+
+        self._start_tour(
+            "sales_pipeline_mgmt_admin_stage_mapping",
+            self.user_admin_sales,
+            url="/odoo/action-crm.crm_stage_action",
+        )
+
+        self.assertEqual(stage.standard_stage_id, self.standard_consideration)
