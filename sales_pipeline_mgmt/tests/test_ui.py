@@ -10,6 +10,7 @@ pytest-odoo's --odoo-http) so that a run without them cannot look green.
 
 import importlib.util
 import shutil
+from datetime import timedelta
 
 from odoo.service import server
 from odoo.tests import HttpCase, tagged
@@ -99,17 +100,40 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
         self.assertEqual(stays[1].move_type, "forward")
         self.assertFalse(stays[1].date_out)
 
-    def test_manager_opens_the_pipeline_kpis(self):
-        won, lost, _open = (
+    def test_manager_opens_the_pipeline_kpis_and_the_forecast(self):
+        won, lost = (
             self._create_opportunity(name="SPM KPI Won", expected_revenue=3000),
             self._create_opportunity(name="SPM KPI Lost", expected_revenue=1000),
-            self._create_opportunity(name="SPM KPI Open", expected_revenue=2000),
+        )
+        self._create_opportunity(name="SPM KPI Open", expected_revenue=2000)
+        # the manager's own deals: the forecast's "My Pipeline" shows only them
+        deadline = self.env.cr.now().date() + timedelta(days=5)
+        mine = self._create_opportunity(
+            name="SPM Forecast Proposal",
+            user_id=self.user_manager.id,
+            stage_id=self.stage_proposal.id,
+            expected_revenue=10000,
+            probability=30,
+            date_deadline=deadline,
+        ) | self._create_opportunity(
+            name="SPM Forecast Negotiation",
+            user_id=self.user_manager.id,
+            stage_id=self.stage_negotiation.id,
+            expected_revenue=4000,
+            probability=50,
+            date_deadline=deadline,
         )
         won.write({"stage_id": self.stage_won.id})
         lost.action_set_lost()
+        self.env["crm.lead"]._refresh_historical_forecast()
+        # no closed lead ever went through SPM Team's stages: the historical
+        # probability falls back to the lead's own probability
+        self.assertEqual(mine.mapped("historical_level"), ["lead", "lead"])
         self.env.flush_all()
-        # In SPM Team, this month: 3 new leads; closed: 1 won + 1 lost, so the
-        # win percentage is 1 / (1 + 1) = 50.0 %; 1 opportunity still open.
+        # KPIs of SPM Team, this month: 5 new leads; closed: 1 won + 1 lost, so
+        # the win percentage is 1 / (1 + 1) = 50.0 %; 3 opportunities open.
+        # Forecast of the manager: prorated = 10000 x 30 % + 4000 x 50 %
+        # = 3000 + 2000 = 5,000.00, and the same historical revenue.
         self._start_tour("sales_pipeline_mgmt_manager_kpis", self.user_manager)
 
     def test_admin_maps_a_stage_to_a_standard_stage(self):
@@ -125,3 +149,14 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
         )
 
         self.assertEqual(stage.standard_stage_id, self.standard_consideration)
+
+    def test_admin_changes_a_threshold_in_settings(self):
+        self.assertEqual(self.company.forecast_optimistic_margin_days, 14)
+
+        self._start_tour(
+            "sales_pipeline_mgmt_admin_settings",
+            self.user_admin_sales,
+            url="/odoo/action-crm.crm_config_settings_action",
+        )
+
+        self.assertEqual(self.company.forecast_optimistic_margin_days, 21)

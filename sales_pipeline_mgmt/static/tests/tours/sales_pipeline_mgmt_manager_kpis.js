@@ -6,7 +6,9 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /**
  * A sales manager opens CRM > Reporting > Pipeline KPIs and narrows them to
- * one team. Data: tests/test_ui.py (SPM Team: 1 won, 1 lost, 1 open).
+ * one team, then the forecast pivot with the historical revenue.
+ * Data: tests/test_ui.py (SPM Team: 1 won, 1 lost, 3 open of which 2 are the
+ * manager's, prorated and historical revenue 5,000.00).
  */
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_manager_kpis", {
     url: "/odoo",
@@ -39,16 +41,16 @@ registry.category("web_tour.tours").add("sales_pipeline_mgmt_manager_kpis", {
             run: "click",
         },
         {
-            content: "3 new leads this month",
-            trigger: ".o_field_widget[name=lead_count]:contains('3')",
+            content: "5 new leads this month",
+            trigger: ".o_field_widget[name=lead_count]:contains('5')",
         },
         {
             content: "1 won of 2 closed: 50.0 %",
             trigger: ".o_field_widget[name=win_percentage]:contains('50.0 %')",
         },
         {
-            content: "1 opportunity still open",
-            trigger: ".o_field_widget[name=open_opportunity_count]:contains('1')",
+            content: "3 opportunities still open",
+            trigger: ".o_field_widget[name=open_opportunity_count]:contains('3')",
         },
         {
             content: "Open Reporting > Forecast",
@@ -66,8 +68,17 @@ registry.category("web_tour.tours").add("sales_pipeline_mgmt_manager_kpis", {
             run: "click",
         },
         {
-            content: "The forecast pivot shows its measures",
+            content: "The forecast pivot shows Odoo's prorated revenue",
             trigger: ".o_pivot_view .o_pivot th:contains('Prorated Revenue')",
+        },
+        {
+            content: "and the historical revenue of the addon",
+            trigger: ".o_pivot_view .o_pivot th:contains('Historical Revenue')",
+        },
+        {
+            content: "My pipeline totals 5,000.00 by both methods",
+            trigger:
+                ".o_pivot_view .o_pivot tbody tr:first-child:has(td:contains('5,000.00') + td:contains('5,000.00'))",
         },
     ],
 });
