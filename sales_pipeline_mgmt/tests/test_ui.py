@@ -100,6 +100,38 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
         self.assertEqual(stays[1].move_type, "forward")
         self.assertFalse(stays[1].date_out)
 
+    def test_salesman_sees_stalled_cards_and_the_column_count(self):
+        self.env.company.pipeline_stall_enabled = True
+        self.stage_proposal.stall_days = 10
+        now = self.env.cr.now()
+        with self._pinned(now - timedelta(days=20, hours=1)):
+            stalled = self._create_opportunity(
+                name="SPM Tour Stalled", stage_id=self.stage_proposal.id
+            )
+        with self._pinned(now - timedelta(days=2)):
+            fresh = self._create_opportunity(
+                name="SPM Tour Fresh", stage_id=self.stage_proposal.id
+            )
+        self.env["crm.lead"]._detect_stalls()
+        # 20 days in a stage that allows 10: stalled; 2 days: not stalled
+        self.assertTrue(stalled.is_stalled)
+        self.assertFalse(fresh.is_stalled)
+
+        self._start_tour("sales_pipeline_mgmt_stalled_marker", self.user_salesman)
+
+    def test_salesman_drag_refused_by_exit_criteria_puts_the_card_back(self):
+        self.stage_qualified.required_field_ids = self.env["ir.model.fields"]._get(
+            "crm.lead", "email_from"
+        )
+        lead = self._create_opportunity(name="SPM Tour Incomplete", email_from=False)
+
+        self._start_tour(
+            "sales_pipeline_mgmt_exit_criteria_refusal", self.user_salesman
+        )
+
+        self.assertEqual(lead.stage_id, self.stage_new)
+        self.assertEqual(self._stays(lead).stage_id, self.stage_new)
+
     def test_manager_opens_the_pipeline_kpis_and_the_forecast(self):
         won, lost = (
             self._create_opportunity(name="SPM KPI Won", expected_revenue=3000),
@@ -150,8 +182,17 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
 
         self.assertEqual(stage.standard_stage_id, self.standard_consideration)
 
-    def test_admin_changes_a_threshold_in_settings(self):
-        self.assertEqual(self.company.forecast_optimistic_margin_days, 14)
+    def test_admin_changes_thresholds_in_settings(self):
+        stall_cron = self.env.ref("sales_pipeline_mgmt.ir_cron_stall_detection")
+        # the defaults, whatever the demo data set
+        self.company.write(
+            {
+                "pipeline_stall_enabled": False,
+                "pipeline_stall_days": 0,
+                "forecast_optimistic_margin_days": 14,
+            }
+        )
+        stall_cron.active = False
 
         self._start_tour(
             "sales_pipeline_mgmt_admin_settings",
@@ -159,4 +200,7 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
             url="/odoo/action-crm.crm_config_settings_action",
         )
 
+        self.assertTrue(self.company.pipeline_stall_enabled)
+        self.assertEqual(self.company.pipeline_stall_days, 9)
+        self.assertTrue(stall_cron.active)
         self.assertEqual(self.company.forecast_optimistic_margin_days, 21)

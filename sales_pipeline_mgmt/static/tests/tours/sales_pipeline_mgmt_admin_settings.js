@@ -4,8 +4,9 @@
 import { registry } from "@web/core/registry";
 
 /**
- * An administrator changes thresholds of the addon in CRM Settings: the
- * optimistic close date margin (Pipeline Forecast block).
+ * An administrator changes thresholds of the addon in CRM Settings: turns
+ * stall detection on with a default of 9 days (Pipeline Health block) and
+ * sets the optimistic close date margin to 21 days (Pipeline Forecast block).
  */
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_admin_settings", {
     url: "/odoo/action-crm.crm_config_settings_action",
@@ -13,6 +14,20 @@ registry.category("web_tour.tours").add("sales_pipeline_mgmt_admin_settings", {
         {
             content: "The Pipeline Forecast block is there",
             trigger: ".o_setting_container h2:contains('Pipeline Forecast')",
+        },
+        {
+            content: "The Pipeline Health block is there",
+            trigger: ".o_setting_container h2:contains('Pipeline Health')",
+        },
+        {
+            content: "Turn stall detection on",
+            trigger: ".o_field_widget[name=pipeline_stall_enabled] input",
+            run: "check",
+        },
+        {
+            content: "Set the default stall threshold to 9 days",
+            trigger: ".o_field_widget[name=pipeline_stall_days] input",
+            run: "edit 9 && press Tab",
         },
         {
             content: "Set the optimistic close date margin to 21 days",
@@ -32,6 +47,10 @@ registry.category("web_tour.tours").add("sales_pipeline_mgmt_admin_settings", {
             content: "Saved: the settings show the new margin, nothing left to save",
             trigger:
                 "body:not(:has(.o_dirty_warning)) .o_field_widget[name=forecast_optimistic_margin_days] input:value(21)",
+        },
+        {
+            content: "and the new stall threshold",
+            trigger: ".o_field_widget[name=pipeline_stall_days] input:value(9)",
         },
     ],
 });
