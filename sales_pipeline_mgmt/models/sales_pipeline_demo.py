@@ -256,6 +256,142 @@ class SalesPipelineDemo(models.AbstractModel):
         history_model.invalidate_model()
 
     def _demo_after_load(self, leads):
-        """Hook for the features that derive figures from the demo pipeline
-        (forecast refresh, snapshots, pipeline health jobs)."""
+        """Derive from the demo pipeline what the jobs would have built over
+        the months: the historical forecast, weekly pipeline snapshots of the
+        past (so that the trend and the forecast accuracy have something to
+        show) and today's, and the stalled opportunities."""
+        lead_model = self.env["crm.lead"]
+        lead_model._refresh_historical_forecast()
+        today = self.env.cr.now().date()
+        self._demo_take_past_snapshots(
+            [today - timedelta(weeks=weeks) for weeks in range(20, 0, -1)]
+        )
+        self.env["crm.pipeline.snapshot"]._take_snapshot(today)
+        self._demo_detect_stalls()
         return True
+
+    def _demo_detect_stalls(self):
+        """Stall detection on for the demo companies, run until done."""
+        companies = self.env.company | self.env.ref("base.main_company")
+        companies.write({"pipeline_stall_enabled": True})
+        self.env["res.config.settings"]._sync_pipeline_health_crons()
+        for _batch in range(100):
+            if not self.env["crm.lead"]._detect_stalls()["remaining"]:
+                break
+
+    def _demo_take_past_snapshots(self, snapshot_dates):
+        """Write the snapshots the weekly job would have taken on past dates,
+        rebuilt from the stage history: the opportunities open on each date,
+        in the stage they were in then.
+
+        Demo approximation of what was not recorded: a deal open on that date
+        and open today keeps its current probabilities and closing dates; a
+        deal closed since then gets the average probabilities of today's open
+        deals in the same stage, and a closing date a few days around the day
+        it really closed, as a salesperson's estimate would be."""
+        snapshot_model = self.env["crm.pipeline.snapshot"]
+        self.env["crm.lead"].flush_model()
+        self.env["crm.lead.stage.history"].flush_model()
+        snapshot_model.flush_model()
+
+        def in_month(date_column, offset):
+            return SQL(
+                "%(column)s >= (date_trunc('month', past.snapshot_date)"
+                " + make_interval(months => %(offset)s))::date"
+                " AND %(column)s < (date_trunc('month', past.snapshot_date)"
+                " + make_interval(months => %(offset)s + 1))::date",
+                column=date_column,
+                offset=offset,
+            )
+
+        forecasts = [
+            SQL(
+                "COALESCE(SUM(past.expected_revenue * past.probability / 100.0)"
+                " FILTER (WHERE %s), 0)",
+                in_month(SQL("past.date_deadline"), offset),
+            )
+            for offset in (1, 2, 3)
+        ] + [
+            SQL(
+                "COALESCE(SUM(past.expected_revenue * past.historical_probability"
+                " / 100.0) FILTER (WHERE %s), 0)",
+                in_month(SQL("past.predicted_close_date"), offset),
+            )
+            for offset in (1, 2, 3)
+        ]
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH stage_figures AS (
+                    SELECT lead.stage_id,
+                           AVG(lead.probability) AS probability,
+                           AVG(lead.historical_probability) AS historical_probability
+                      FROM crm_lead lead
+                      JOIN crm_stage stage ON stage.id = lead.stage_id
+                     WHERE lead.active AND lead.type = 'opportunity'
+                       AND NOT COALESCE(stage.is_won, FALSE)
+                     GROUP BY lead.stage_id
+                ),
+                past AS (
+                    SELECT day.snapshot_date, lead.company_id, stay.team_id,
+                           stay.user_id, stay.stage_id, stay.standard_stage_id,
+                           COALESCE(lead.expected_revenue, 0) AS expected_revenue,
+                           CASE WHEN lead.date_closed IS NULL THEN lead.probability
+                                ELSE COALESCE(figures.probability, 50) END
+                               AS probability,
+                           CASE WHEN lead.date_closed IS NULL
+                                THEN lead.historical_probability
+                                ELSE COALESCE(figures.historical_probability, 50) END
+                               AS historical_probability,
+                           CASE WHEN lead.date_closed IS NULL THEN lead.date_deadline
+                                ELSE (lead.date_closed
+                                      + mod(lead.id * 37, 29) * INTERVAL '1 day'
+                                      - INTERVAL '14 days'
+                                     )::date END AS date_deadline,
+                           CASE WHEN lead.date_closed IS NULL
+                                THEN lead.predicted_close_date
+                                ELSE (lead.date_closed
+                                      + mod(lead.id * 53, 21) * INTERVAL '1 day'
+                                      - INTERVAL '10 days'
+                                     )::date END AS predicted_close_date
+                      FROM unnest(%(dates)s::date[]) AS day(snapshot_date)
+                      JOIN crm_lead_stage_history stay
+                        ON stay.date_in <= day.snapshot_date
+                       AND (stay.date_out IS NULL OR stay.date_out > day.snapshot_date)
+                      JOIN crm_lead lead ON lead.id = stay.lead_id
+                      JOIN crm_stage stage ON stage.id = stay.stage_id
+                      LEFT JOIN stage_figures figures
+                        ON figures.stage_id = stay.stage_id
+                     WHERE lead.type = 'opportunity'
+                       AND NOT COALESCE(stage.is_won, FALSE)
+                       AND CASE WHEN lead.date_closed IS NULL THEN lead.active
+                                ELSE lead.date_closed > day.snapshot_date END
+                )
+                INSERT INTO crm_pipeline_snapshot (
+                    snapshot_date, company_id, team_id, user_id, stage_id,
+                    standard_stage_id, open_count, expected_revenue,
+                    prorated_revenue, historical_revenue,
+                    forecast_prorated_month_1, forecast_prorated_month_2,
+                    forecast_prorated_month_3, forecast_historical_month_1,
+                    forecast_historical_month_2, forecast_historical_month_3,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT past.snapshot_date, past.company_id, past.team_id,
+                       past.user_id, past.stage_id, past.standard_stage_id,
+                       COUNT(*), SUM(past.expected_revenue),
+                       ROUND(SUM(past.expected_revenue * past.probability
+                                 / 100.0)::numeric, 2),
+                       ROUND(SUM(past.expected_revenue * past.historical_probability
+                                 / 100.0)::numeric, 2),
+                       %(forecasts)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM past
+                 GROUP BY past.snapshot_date, past.company_id, past.team_id,
+                          past.user_id, past.stage_id, past.standard_stage_id
+                """,
+                dates=snapshot_dates,
+                forecasts=SQL(", ").join(forecasts),
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+            )
+        )
+        snapshot_model.invalidate_model()
