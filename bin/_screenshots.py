@@ -282,8 +282,7 @@ def shoot_stage_history(chrome, odoo, base, out):
     )
     settle(chrome, ".o_field_widget[name=stage_history_ids] .o_data_row")
     chrome.evaluate(
-        "document.querySelector('.o_field_widget[name=stage_history_ids]')"
-        ".scrollIntoView({block: 'center'})"
+        "document.querySelector('.o_notebook_headers').scrollIntoView({block: 'start'})"
     )
     time.sleep(0.5)
     return chrome.screenshot(os.path.join(out, "lead_stage_history.png"))
@@ -300,13 +299,36 @@ def shoot_kpis(chrome, odoo, base, out):
     return chrome.screenshot(os.path.join(out, "pipeline_kpis.png"))
 
 
+def click_text(chrome, selector, text):
+    """Click the first element matching selector whose text is ``text``."""
+    found = chrome.evaluate(
+        f"""(() => {{
+            const element = [...document.querySelectorAll({json.dumps(selector)})]
+                .find((node) => node.textContent.trim() === {json.dumps(text)});
+            if (element) {{ element.click(); }}
+            return !!element;
+        }})()"""
+    )
+    if not found:
+        raise ScreenshotError(f"no {selector} reading {text!r}")
+    time.sleep(0.7)
+
+
 def shoot_forecast(chrome, odoo, base, out):
-    """Odoo's forecast pivot, all teams, with the measures of the addon."""
+    """Odoo's forecast pivot, all teams, per month of expected closing, with
+    the measures of the addon beside Odoo's prorated revenue."""
     open_menu(chrome, base, "crm.crm_menu_report", "crm.crm_menu_forecast")
     settle(chrome, ".o_switch_view.o_pivot", pause=0.5)
     chrome.click(".o_switch_view.o_pivot")
     settle(chrome, ".o_pivot_view .o_pivot table", pause=0.5)
     remove_facet(chrome, "My Pipeline")
+    # one column per measure rather than per stage and measure
+    chrome.click(".o_pivot thead th.o_pivot_header_cell_opened")
+    time.sleep(1)
+    click_text(chrome, ".o_control_panel button", "Measures")
+    for measure in ("Expected Revenue", "Best Case Revenue", "Expected Deals"):
+        click_text(chrome, ".o-dropdown--menu .o_menu_item", measure)
+    chrome.evaluate("document.body.click()")
     settle(chrome, ".o_pivot_view .o_pivot table")
     return chrome.screenshot(os.path.join(out, "forecast_pivot.png"))
 

@@ -402,6 +402,10 @@ class TestStallDetection(PipelineHealthCommon):
         self.assertTrue(bad.is_stalled)
 
     def test_deleted_activity_type_falls_back_to_todo(self):
+        # the demo data's stall activities would keep the type from being deleted
+        self.env["mail.activity"].search(
+            [("activity_type_id", "=", self.stalled_type.id)]
+        ).unlink()
         self.stalled_type.unlink()
         with self._pinned(T0):
             lead = self._create_opportunity()
