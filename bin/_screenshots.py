@@ -325,10 +325,11 @@ def shoot_forecast(chrome, odoo, base, out):
     # one column per measure rather than per stage and measure
     chrome.click(".o_pivot thead th.o_pivot_header_cell_opened")
     time.sleep(1)
-    click_text(chrome, ".o_control_panel button", "Measures")
+    click_text(chrome, ".o_action_manager button", "Measures")
     for measure in ("Expected Revenue", "Best Case Revenue", "Expected Deals"):
         click_text(chrome, ".o-dropdown--menu .o_menu_item", measure)
-    chrome.evaluate("document.body.click()")
+    # close the measures menu
+    click_text(chrome, ".o_action_manager button", "Measures")
     settle(chrome, ".o_pivot_view .o_pivot table")
     return chrome.screenshot(os.path.join(out, "forecast_pivot.png"))
 
