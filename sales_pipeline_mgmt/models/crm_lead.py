@@ -35,7 +35,11 @@ class CrmLead(models.Model):
     )
     # Stage history
     stage_history_ids = fields.One2many(
-        "crm.lead.stage.history", "lead_id", readonly=True
+        "crm.lead.stage.history",
+        "lead_id",
+        readonly=True,
+        help="Every stay of the lead in a stage: when it entered, when it left, how "
+        "long it stayed and how it arrived.",
     )
     days_in_stage = fields.Float(
         string="Days in Stage",
@@ -89,7 +93,11 @@ class CrmLead(models.Model):
         HISTORICAL_LEVELS,
         readonly=True,
         copy=False,
-        help="Which history the historical probability comes from.",
+        help="Which history the historical probability comes from. Team: the "
+        "closed leads of the lead's team that were in its stage, when they reach "
+        "the minimum sample. All Teams: those of every team of the company, when "
+        "the team's sample is too small. Lead's Own Probability: neither sample "
+        "is large enough, so Odoo's probability of the lead is used.",
     )
     historical_revenue = fields.Monetary(
         currency_field="company_currency",
@@ -138,7 +146,12 @@ class CrmLead(models.Model):
         help="Set by the stall detection job when the opportunity stays in its "
         "stage longer than the stage allows; cleared when it changes stage.",
     )
-    stalled_since = fields.Datetime(readonly=True, copy=False)
+    stalled_since = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When the current stay went past its stage's stall threshold (set by the "
+        "stall detection, cleared by a stage change).",
+    )
     stalled_count = fields.Integer(
         string="# Stalled",
         readonly=True,
@@ -147,7 +160,12 @@ class CrmLead(models.Model):
         aggregator="sum",
         help="1 when the opportunity is stalled: summed in pipeline columns.",
     )
-    stall_escalated_on = fields.Datetime(readonly=True, copy=False)
+    stall_escalated_on = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When the team leader was warned that the opportunity stays stalled past "
+        "twice its stage's threshold.",
+    )
     pipeline_pause_until = fields.Date(
         string="Pause Reminders Until",
         copy=False,
@@ -161,7 +179,10 @@ class CrmLead(models.Model):
         help="Why reminders are paused, e.g. customer on holiday until the 15th.",
     )
     is_pipeline_paused = fields.Boolean(
-        string="Reminders Paused", compute="_compute_is_pipeline_paused"
+        string="Reminders Paused",
+        compute="_compute_is_pipeline_paused",
+        help="Follow-ups and stall detection leave this lead alone until the pause "
+        "date.",
     )
     is_user_overloaded = fields.Boolean(
         string="Overloaded Salesperson",

@@ -46,7 +46,12 @@ class CrmLeadStageHistory(models.Model):
         store=True,
         index="btree_not_null",
     )
-    previous_stage_id = fields.Many2one("crm.stage", readonly=True, ondelete="set null")
+    previous_stage_id = fields.Many2one(
+        "crm.stage",
+        readonly=True,
+        ondelete="set null",
+        help="Stage the lead left to enter this one (empty for its first stage).",
+    )
     # Dates
     date_in = fields.Datetime(
         string="Entered On", required=True, readonly=True, index=True
@@ -67,6 +72,7 @@ class CrmLeadStageHistory(models.Model):
         string="Current Stay",
         compute="_compute_is_current",
         search="_search_is_current",
+        help="The lead is still in this stage (no exit date yet).",
     )
     # Context at entry
     user_id = fields.Many2one(

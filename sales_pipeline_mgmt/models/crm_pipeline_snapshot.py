@@ -20,7 +20,12 @@ class CrmPipelineSnapshot(models.Model):
     _rec_name = "snapshot_date"
 
     # Snapshot
-    snapshot_date = fields.Date(required=True, readonly=True, index=True)
+    snapshot_date = fields.Date(
+        required=True,
+        readonly=True,
+        index=True,
+        help="Day the pipeline was recorded; one set of lines per day.",
+    )
     company_id = fields.Many2one("res.company", readonly=True, index="btree_not_null")
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -30,11 +35,26 @@ class CrmPipelineSnapshot(models.Model):
         "res.currency", related="company_id.currency_id", string="Currency"
     )
     # Open pipeline
-    open_count = fields.Integer(string="Open Opportunities", readonly=True)
-    expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
-    prorated_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
+    open_count = fields.Integer(
+        string="Open Opportunities",
+        readonly=True,
+        help="Open opportunities (active, not won) on the snapshot date.",
+    )
+    expected_revenue = fields.Monetary(
+        currency_field="company_currency",
+        readonly=True,
+        help="Sum of the expected revenue of the open opportunities.",
+    )
+    prorated_revenue = fields.Monetary(
+        currency_field="company_currency",
+        readonly=True,
+        help="Sum of expected revenue x Odoo's probability of the open opportunities.",
+    )
     historical_revenue = fields.Monetary(
-        currency_field="company_currency", readonly=True
+        currency_field="company_currency",
+        readonly=True,
+        help="Sum of expected revenue x historical probability of the open "
+        "opportunities.",
     )
     # Forecast per month (calendar months after the snapshot date's month)
     forecast_prorated_month_1 = fields.Monetary(
@@ -45,10 +65,18 @@ class CrmPipelineSnapshot(models.Model):
         "month after the snapshot's month (Odoo's probability, expected closing).",
     )
     forecast_prorated_month_2 = fields.Monetary(
-        string="Month +2 (Prorated)", currency_field="company_currency", readonly=True
+        string="Month +2 (Prorated)",
+        currency_field="company_currency",
+        readonly=True,
+        help="Prorated revenue of the open opportunities expected to close in the "
+        "second month after the snapshot's month.",
     )
     forecast_prorated_month_3 = fields.Monetary(
-        string="Month +3 (Prorated)", currency_field="company_currency", readonly=True
+        string="Month +3 (Prorated)",
+        currency_field="company_currency",
+        readonly=True,
+        help="Prorated revenue of the open opportunities expected to close in the "
+        "third month after the snapshot's month.",
     )
     forecast_historical_month_1 = fields.Monetary(
         string="Month +1 (Historical)",
@@ -62,11 +90,15 @@ class CrmPipelineSnapshot(models.Model):
         string="Month +2 (Historical)",
         currency_field="company_currency",
         readonly=True,
+        help="Historical revenue of the open opportunities predicted to close in the "
+        "second month after the snapshot's month.",
     )
     forecast_historical_month_3 = fields.Monetary(
         string="Month +3 (Historical)",
         currency_field="company_currency",
         readonly=True,
+        help="Historical revenue of the open opportunities predicted to close in the "
+        "third month after the snapshot's month.",
     )
 
     # ------------------------------------------------------------

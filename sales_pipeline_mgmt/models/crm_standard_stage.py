@@ -46,7 +46,9 @@ class CrmStandardStage(models.Model):
         "crm.stage", "standard_stage_id", string="Mapped Stages"
     )
     stage_count = fields.Integer(
-        string="# Mapped Stages", compute="_compute_stage_count"
+        string="# Mapped Stages",
+        compute="_compute_stage_count",
+        help="Number of company and team stages mapped onto this standard stage.",
     )
     # Velocity and conversion (computed on demand, see _read_stage_figures)
     avg_days_in_stage = fields.Float(

@@ -76,12 +76,23 @@ class CrmTeam(models.Model):
         "overloaded: the dashboard shows it and the team leader gets an "
         "activity (at most one a day). 0 turns it off.",
     )
-    overload_notified_on = fields.Date(readonly=True, copy=False)
+    overload_notified_on = fields.Date(
+        readonly=True,
+        copy=False,
+        help="Last day the team leader was warned about overloaded salespeople (at "
+        "most once a day).",
+    )
     overloaded_user_count = fields.Integer(
-        string="# Overloaded Salespeople", compute="_compute_overloaded_users"
+        string="# Overloaded Salespeople",
+        compute="_compute_overloaded_users",
+        help="Salespeople of the team with more open opportunities in it than the "
+        "team's maximum.",
     )
     overloaded_user_summary = fields.Char(
-        string="Overloaded Salespeople", compute="_compute_overloaded_users"
+        string="Overloaded Salespeople",
+        compute="_compute_overloaded_users",
+        help="Each overloaded salesperson with the number of open opportunities above "
+        "the maximum.",
     )
 
     def _auto_init(self):

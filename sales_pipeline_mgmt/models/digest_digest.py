@@ -8,15 +8,26 @@ class DigestDigest(models.Model):
     _inherit = "digest.digest"
 
     # Pipeline KPIs
-    kpi_spm_win_percentage = fields.Boolean(string="Win Percentage")
+    kpi_spm_win_percentage = fields.Boolean(
+        string="Win Percentage",
+        help="Among the opportunities closed in the period (won or lost), the share "
+        "won.",
+    )
     kpi_spm_win_percentage_value = fields.Float(
         compute="_compute_kpi_spm_pipeline_values"
     )
-    kpi_spm_avg_days_to_win = fields.Boolean(string="Average Days to Win")
+    kpi_spm_avg_days_to_win = fields.Boolean(
+        string="Average Days to Win",
+        help="Mean number of days from the start of the opportunity to its win, over "
+        "the opportunities won in the period.",
+    )
     kpi_spm_avg_days_to_win_value = fields.Float(
         compute="_compute_kpi_spm_pipeline_values"
     )
-    kpi_spm_open_opportunities = fields.Boolean(string="Open Opportunities")
+    kpi_spm_open_opportunities = fields.Boolean(
+        string="Open Opportunities",
+        help="Active opportunities that are not won, at the time of the digest.",
+    )
     kpi_spm_open_opportunities_value = fields.Integer(
         compute="_compute_kpi_spm_pipeline_values"
     )

@@ -30,6 +30,7 @@ class ResConfigSettings(models.TransientModel):
     forecast_snapshot_interval_type = fields.Selection(
         [("days", "Days"), ("weeks", "Weeks"), ("months", "Months")],
         string="Snapshot Frequency Unit",
+        help="Unit of the snapshot frequency.",
     )
 
     # Pipeline health (issue 6)

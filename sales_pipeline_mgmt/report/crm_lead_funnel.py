@@ -24,7 +24,12 @@ class CrmLeadFunnel(models.Model):
     # Funnel step
     lead_id = fields.Many2one("crm.lead", readonly=True)
     standard_stage_id = fields.Many2one("crm.standard.stage", readonly=True)
-    standard_stage_sequence = fields.Integer(string="Step Sequence", readonly=True)
+    standard_stage_sequence = fields.Integer(
+        string="Step Sequence",
+        readonly=True,
+        help="Position of the standard stage in the sales process (Awareness first, "
+        "Purchase last).",
+    )
     next_reached_rate = fields.Float(
         string="Conversion to Next Stage (%)",
         readonly=True,

@@ -26,15 +26,34 @@ class CrmLeadStageAnalysis(models.Model):
     lead_id = fields.Many2one("crm.lead", readonly=True)
     stage_id = fields.Many2one("crm.stage", readonly=True)
     standard_stage_id = fields.Many2one("crm.standard.stage", readonly=True)
-    previous_stage_id = fields.Many2one("crm.stage", readonly=True)
-    move_type = fields.Selection(MOVE_TYPES, string="Move", readonly=True)
+    previous_stage_id = fields.Many2one(
+        "crm.stage",
+        readonly=True,
+        help="Stage the lead left to enter this one (empty for its first stage).",
+    )
+    move_type = fields.Selection(
+        MOVE_TYPES,
+        string="Move",
+        readonly=True,
+        help="How the lead entered this stage: its first stage (initial), the next "
+        "stage of its pipeline (forward), a later stage jumping over at least one"
+        " stage (skip) or an earlier stage (backward).",
+    )
     skipped_stage_count = fields.Integer(
         string="Skipped Stages", readonly=True, aggregator="sum"
     )
     # Dates and durations
     date_in = fields.Datetime(string="Entered On", readonly=True)
-    date_out = fields.Datetime(string="Left On", readonly=True)
-    is_current = fields.Boolean(string="Current Stay", readonly=True)
+    date_out = fields.Datetime(
+        string="Left On",
+        readonly=True,
+        help="When the lead left the stage; empty while it is still there.",
+    )
+    is_current = fields.Boolean(
+        string="Current Stay",
+        readonly=True,
+        help="The lead is still in this stage; its days in stage run up to now.",
+    )
     duration_days = fields.Float(
         string="Average Days in Stage",
         readonly=True,

@@ -21,16 +21,34 @@ class CrmPipelineForecastAccuracy(models.Model):
     _order = "month desc, id"
     _rec_name = "month"
 
-    month = fields.Date(readonly=True)
-    snapshot_date = fields.Date(string="Forecast Taken On", readonly=True)
-    method = fields.Selection(FORECAST_METHODS, readonly=True)
+    month = fields.Date(
+        readonly=True,
+        help="The completed month whose forecast is checked.",
+    )
+    snapshot_date = fields.Date(
+        string="Forecast Taken On",
+        readonly=True,
+        help="Date of the snapshot the forecast comes from: the latest one taken at "
+        "least the accuracy lead time (weeks) before the month started.",
+    )
+    method = fields.Selection(
+        FORECAST_METHODS,
+        readonly=True,
+        help="Odoo's Probability: prorated revenue by expected closing month. "
+        "Historical: historical revenue by predicted closing month.",
+    )
     company_id = fields.Many2one("res.company", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     company_currency = fields.Many2one(
         "res.currency", related="company_id.currency_id", string="Currency"
     )
-    forecast_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
+    forecast_revenue = fields.Monetary(
+        currency_field="company_currency",
+        readonly=True,
+        help="Revenue the snapshot forecast to close in the month, by the method of "
+        "the line.",
+    )
     actual_revenue = fields.Monetary(
         string="Won Revenue",
         currency_field="company_currency",

@@ -26,12 +26,18 @@ class CrmPipelineKpi(models.TransientModel):
     _description = "Pipeline KPIs"
 
     # Scope
-    period = fields.Selection(PERIODS, required=True, default="this_month")
+    period = fields.Selection(
+        PERIODS,
+        required=True,
+        default="this_month",
+        help="Period of the KPIs; Custom Dates lets you set From and To.",
+    )
     date_from = fields.Date(
         string="From",
         compute="_compute_dates",
         store=True,
         readonly=False,
+        help="First day of the period, included.",
     )
     date_to = fields.Date(
         string="To",
@@ -40,12 +46,18 @@ class CrmPipelineKpi(models.TransientModel):
         readonly=False,
         help="Last day of the period, included.",
     )
-    team_id = fields.Many2one("crm.team", string="Sales Team")
+    team_id = fields.Many2one(
+        "crm.team",
+        string="Sales Team",
+        help="Only the leads of this team; empty: all the teams you can see.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Salesperson",
         default=lambda self: self._default_user_id(),
         domain="[('share', '=', False)]",
+        help="Only the leads of this salesperson; empty: all the salespeople you can "
+        "see.",
     )
     can_choose_user = fields.Boolean(compute="_compute_can_choose_user")
     company_currency_id = fields.Many2one(
