@@ -12,3 +12,4 @@ from . import test_forecast_settings
 from . import test_pipeline_health
 from . import test_stage_rules
 from . import test_ui
+from . import test_translations
