@@ -276,10 +276,7 @@ def shoot_stage_history(chrome, odoo, base, out):
         raise ScreenshotError("no opportunity in the database")
     chrome.goto(f"{base}/odoo/action-crm.crm_lead_action_pipeline/{leads[0]['id']}")
     settle(chrome, ".o_form_view .o_notebook", pause=0.5)
-    chrome.evaluate(
-        """[...document.querySelectorAll('.o_notebook .nav-link')]
-            .find((link) => link.textContent.trim() === 'Stage History').click()"""
-    )
+    chrome.click(".o_notebook .nav-link[name=stage_history]")
     settle(chrome, ".o_field_widget[name=stage_history_ids] .o_data_row")
     chrome.evaluate(
         "document.querySelector('.o_notebook_headers').scrollIntoView({block: 'start'})"
