@@ -1,6 +1,5 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.modules.module import get_module_resource
 from odoo.tests import tagged
 from odoo.tools.misc import file_open
 from odoo.tools.translate import PoFileReader, TranslationModuleReader
@@ -54,7 +53,7 @@ class TestSpanishTranslation(SalesPipelineCommon):
         return self.env(user=user, context=user.with_user(user).context_get())
 
     def _po_entries(self):
-        with file_open(get_module_resource(MODULE, "i18n", "es.po"), "rb") as po_file:
+        with file_open(f"{MODULE}/i18n/es.po", "rb") as po_file:
             return list(PoFileReader(po_file))
 
     def test_every_addon_term_has_a_spanish_translation(self):
