@@ -292,6 +292,10 @@ class CrmLeadStageHistory(models.Model):
                      WHERE stay.lead_id IN (SELECT lead_id FROM spm_rebuild_stays)
                      GROUP BY stay.lead_id) totals
              WHERE lead.id = totals.lead_id
+               -- most leads never skip nor go back: leaving their rows alone
+               -- spares rewriting the whole table on install
+               AND (lead.skipped_stage_count, lead.backward_move_count)
+                   IS DISTINCT FROM (totals.skipped, totals.backward)
                 """
             )
         )

@@ -13,3 +13,4 @@ from . import test_pipeline_health
 from . import test_stage_rules
 from . import test_ui
 from . import test_translations
+from . import test_performance

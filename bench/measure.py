@@ -1,0 +1,495 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Measure the addon's hot paths on a benchmark database (addon installed), in
+one Odoo process, and write the figures as JSON.
+
+Run by bench/run.py; standalone:
+    PYTHONPATH=/opt/odoo18 python bench/measure.py --db spm_bench_100k \
+        --sections write,kanban,kpis,pivots --out bench/results/x.json
+
+Every operation runs in a transaction that is rolled back afterwards, so the
+database is unchanged and runs can be repeated. Sections:
+
+- write: a manager moves 1, 100 and 10,000 open opportunities to another stage
+  in one write; "crm alone" is the same call made as
+  ``super(CrmLead, leads).write(vals)``, CrmLead being the addon's class, which
+  skips all of the addon's write logic. The timing covers the write, the flush
+  and the precommit hooks (mail tracking), as a commit would.
+- kanban: the pipeline kanban's first load for a salesperson, the RPCs the web
+  client sends: web_read_group on stage_id, read_progress_bar, then one
+  web_search_read per open column (limit 40, the kanban's default), with the
+  fields spec of the kanban arch; "crm alone" uses the spec of crm's arch
+  (the addon's views deactivated in a rolled-back transaction).
+- kpis: get_pipeline_kpis over all teams for the last 12 months, and a plain
+  scan of the stage history table (the floor).
+- pivots: the read_group calls the pivot view sends (one per prefix of its
+  row and column groupbys, lazy=False) for the Stage Analysis and the
+  forecast.
+- cron:<xmlid>: one full pass of a scheduled action over the database: its
+  server action called in a loop like ir.cron._run_job does (a progress record
+  in the context, the cache cleared between batches as a commit would) until
+  it reports nothing remaining; peak RSS of the process (ru_maxrss).
+"""
+
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import time
+from datetime import timedelta
+
+from lxml import etree
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
+
+_logger = logging.getLogger("bench.measure")
+
+WRITE_SIZES = (1, 100, 10_000)
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+class Bench:
+    def __init__(self, env, runs, big_write_runs=2):
+        self.env = env
+        self.big_write_runs = big_write_runs
+        self.cr = env.cr
+        self.runs = runs
+        self.results = {}
+
+    # ------------------------------------------------------------------
+    # helpers
+    # ------------------------------------------------------------------
+
+    def rollback(self):
+        self.cr.rollback()
+        self.env.invalidate_all()
+        self.env.transaction.reset()
+
+    def user(self, login):
+        user = self.env["res.users"].search([("login", "=", login)])
+        assert user, f"benchmark user {login} not found"
+        return user
+
+    def timed(self, func, runs, warmup=1):
+        """Run ``func`` (cold ORM cache, rolled back after) ``warmup + runs``
+        times; return (median seconds, query count of the last run, times)."""
+        times, queries = [], None
+        for index in range(warmup + runs):
+            self.rollback()
+            count_before = self.cr.sql_log_count
+            started = time.perf_counter()
+            func()
+            elapsed = time.perf_counter() - started
+            queries = self.cr.sql_log_count - count_before
+            self.rollback()
+            if index >= warmup:
+                times.append(elapsed)
+        return median(times), queries, times
+
+    # ------------------------------------------------------------------
+    # a. stage write overhead
+    # ------------------------------------------------------------------
+
+    def measure_write(self):
+        from odoo.addons.sales_pipeline_mgmt.models.crm_lead import CrmLead
+
+        env = self.env
+        manager = self.user("bench_sales_05")
+        shared = env["crm.stage"].search([("team_id", "=", False)], order="sequence, id")
+        target = shared.filtered(lambda s: not s.is_won)[-1]
+        lead_ids = (
+            env["crm.lead"]
+            .search(
+                [
+                    ("type", "=", "opportunity"),
+                    ("stage_id", "in", (shared - target).filtered(lambda s: not s.is_won).ids),
+                    ("probability", "<", 100),
+                ],
+                order="id",
+                limit=max(WRITE_SIZES),
+            )
+            .ids
+        )
+        results = {}
+        for size in WRITE_SIZES:
+            ids = lead_ids[:size]
+            if len(ids) < size:
+                _logger.warning("only %s leads to move for N=%s", len(ids), size)
+            vals = {"stage_id": target.id}
+
+            def write_addon(ids=ids):
+                leads = env["crm.lead"].with_user(manager).browse(ids)
+                leads.write(vals)
+                self.cr.flush()  # flush + precommit hooks (mail tracking)
+                env.flush_all()
+
+            def write_crm(ids=ids):
+                leads = env["crm.lead"].with_user(manager).browse(ids)
+                super(CrmLead, leads).write(vals)
+                self.cr.flush()
+                env.flush_all()
+
+            # a write costs crm ~20 ms and ~8 queries per lead (mail tracking):
+            # the 10,000-lead write takes minutes, so it runs fewer times and
+            # without a warm-up round (the smaller writes warmed the caches)
+            if size == 1:
+                runs, warmup = self.runs * 4 + 1, 1
+            elif size >= 10_000:
+                runs, warmup = self.big_write_runs, 0
+            else:
+                runs, warmup = self.runs, 1
+            times = {"addon": [], "crm": []}
+            queries = {}
+            # interleaved so that noise hits both sides alike
+            for index in range(warmup + runs):
+                order = ("crm", "addon") if index % 2 else ("addon", "crm")
+                for mode in order:
+                    func = write_addon if mode == "addon" else write_crm
+                    seconds, count, _times = self.timed(func, 1, warmup=0)
+                    queries[mode] = count
+                    if index >= warmup:
+                        times[mode].append(seconds)
+            addon, crm = median(times["addon"]), median(times["crm"])
+            results[str(size)] = {
+                "leads": len(ids),
+                "runs": runs,
+                "addon_s": addon,
+                "crm_s": crm,
+                "ratio": addon / crm,
+                "addon_queries": queries["addon"],
+                "crm_queries": queries["crm"],
+                "addon_times": times["addon"],
+                "crm_times": times["crm"],
+            }
+            _logger.info("write N=%s: %s", size, results[str(size)])
+        self.results["write"] = results
+
+    # ------------------------------------------------------------------
+    # f. kanban first load
+    # ------------------------------------------------------------------
+
+    def _kanban_arch(self, user):
+        env = self.env
+        lead_model = env["crm.lead"].with_user(user)
+        views = lead_model.get_views([(False, "kanban")], {})
+        arch = etree.fromstring(views["views"]["kanban"]["arch"])
+        fields = views["models"]["crm.lead"]["fields"]
+        return arch, fields
+
+    def _kanban_spec(self, arch, fields):
+        """The fields spec the web client derives from a kanban arch."""
+        spec = {}
+        for node in arch.iter("field"):
+            if any(parent.tag == "field" for parent in node.iterancestors()):
+                continue
+            name = node.get("name")
+            if name not in fields:
+                continue
+            field = fields[name]
+            if field["type"] == "many2one":
+                spec[name] = {"fields": {"display_name": {}}}
+            elif field["type"] in ("many2many", "one2many"):
+                sub = {}
+                if node.get("widget") == "many2many_tags":
+                    sub = {"display_name": {}}
+                    options = node.get("options") or ""
+                    if "color_field" in options:
+                        sub["color"] = {}
+                spec[name] = {"fields": sub}
+            else:
+                spec[name] = {}
+        progressbar = arch.find(".//progressbar")
+        if progressbar is not None:
+            spec.setdefault(progressbar.get("field"), {})
+        if arch.get("highlight_color"):
+            spec.setdefault(arch.get("highlight_color"), {})
+        return spec
+
+    def _progressbar(self, arch):
+        node = arch.find(".//progressbar")
+        return {
+            "field": node.get("field"),
+            "colors": json.loads(node.get("colors")),
+            "sum_field": node.get("sum_field"),
+            "recurring_revenue_sum_field": node.get("recurring_revenue_sum_field"),
+        }
+
+    def _crm_alone_kanban(self, user):
+        """Arch and fields spec of crm's kanban without the addon's views."""
+        self.rollback()
+        self.cr.execute(
+            SQL(
+                """
+                UPDATE ir_ui_view SET active = FALSE
+                 WHERE id IN (SELECT res_id FROM ir_model_data
+                               WHERE module = 'sales_pipeline_mgmt'
+                                 AND model = 'ir.ui.view')
+                """
+            )
+        )
+        self.env.registry.clear_cache("templates")
+        self.env.registry.clear_cache()
+        self.env.invalidate_all()
+        arch, fields = self._kanban_arch(user)
+        spec = self._kanban_spec(arch, fields)
+        self.rollback()
+        self.env.registry.clear_cache("templates")
+        self.env.registry.clear_cache()
+        return arch, spec
+
+    def measure_kanban(self):
+        env = self.env
+        salesman = self.user("bench_sales_02")
+        action = env["crm.team"].with_user(salesman).action_your_pipeline()
+        context = dict(action["context"], bin_size=True, tz="UTC", lang="en_US")
+        domain = [("type", "=", "opportunity"), ("user_id", "=", salesman.id)]
+        crm_arch, crm_spec = self._crm_alone_kanban(salesman)
+        arch, fields = self._kanban_arch(salesman)
+        addon_spec = self._kanban_spec(arch, fields)
+        progressbar = self._progressbar(arch)
+        aggregates = [
+            f"{name}:sum"
+            for name in (
+                progressbar["sum_field"],
+                progressbar["recurring_revenue_sum_field"],
+            )
+            if name
+        ]
+
+        def load(spec):
+            def run():
+                lead_model = env["crm.lead"].with_user(salesman).with_context(context)
+                groups = lead_model.web_read_group(
+                    domain, aggregates, ["stage_id"], lazy=True
+                )["groups"]
+                env.invalidate_all()  # every RPC is a request of its own
+                lead_model.read_progress_bar(domain, "stage_id", progressbar)
+                # as the client: open columns holding records, 10 at most
+                opened = [
+                    group
+                    for group in groups
+                    if not group.get("__fold") and group["stage_id_count"]
+                ][:10]
+                for group in opened:
+                    env.invalidate_all()
+                    lead_model.with_context(
+                        default_stage_id=group["stage_id"] and group["stage_id"][0]
+                    ).web_search_read(
+                        group["__domain"], spec, offset=0, limit=40, count_limit=10001
+                    )
+
+            return run
+
+        results = {}
+        for mode, spec in (("crm", crm_spec), ("addon", addon_spec)):
+            seconds, queries, times = self.timed(load(spec), self.runs * 2 + 1)
+            results[mode] = {"s": seconds, "queries": queries, "times": times}
+        results["ratio"] = results["addon"]["s"] / results["crm"]["s"]
+        results["spec_fields_crm"] = sorted(crm_spec)
+        results["spec_fields_addon"] = sorted(addon_spec)
+        results["lead_count"] = env["crm.lead"].search_count(domain)
+        self.results["kanban"] = results
+        _logger.info("kanban: %s", results)
+
+    # ------------------------------------------------------------------
+    # c. KPIs
+    # ------------------------------------------------------------------
+
+    def measure_kpis(self):
+        env = self.env
+        results = {}
+
+        def floor():
+            self.cr.execute(
+                SQL(
+                    "SELECT count(*), sum(duration_days) FROM crm_lead_stage_history"
+                )
+            )
+            self.cr.fetchall()
+
+        seconds, _queries, times = self.timed(floor, self.runs)
+        results["floor"] = {"s": seconds, "times": times}
+        lead_model = env["crm.lead"]
+        if not hasattr(lead_model, "get_pipeline_kpis"):
+            results["kpis"] = {"skipped": "get_pipeline_kpis does not exist yet"}
+        else:
+            manager = self.user("bench_sales_05")
+            date_to = self.cr.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            date_from = date_to - timedelta(days=365)
+
+            def kpis():
+                env["crm.lead"].with_user(manager).get_pipeline_kpis(
+                    [], date_from, date_to
+                )
+
+            seconds, queries, times = self.timed(kpis, self.runs)
+            results["kpis"] = {"s": seconds, "queries": queries, "times": times}
+        self.results["kpis"] = results
+        _logger.info("kpis: %s", results)
+
+    # ------------------------------------------------------------------
+    # d. pivots
+    # ------------------------------------------------------------------
+
+    def _pivot_calls(self, model, view_xmlid):
+        """(groupbys list, measures) the pivot view asks for on first load."""
+        view = self.env.ref(view_xmlid)
+        arch = etree.fromstring(
+            self.env[model].get_views([(view.id, "pivot")], {})["views"]["pivot"][
+                "arch"
+            ]
+        )
+        rows, cols, measures = [], [], []
+        fields = self.env[model]._fields
+        for node in arch.iter("field"):
+            name, interval = node.get("name"), node.get("interval")
+            groupby = f"{name}:{interval}" if interval else name
+            if node.get("type") == "row":
+                rows.append(groupby)
+            elif node.get("type") == "col":
+                cols.append(groupby)
+            elif node.get("type") == "measure":
+                measures.append(f"{name}:{fields[name].aggregator or 'sum'}")
+        if arch.get("disable_linking") is None or "__count" not in measures:
+            measures.append("__count")
+        calls = [
+            rows[:i] + cols[:j]
+            for i in range(len(rows) + 1)
+            for j in range(len(cols) + 1)
+        ]
+        return calls, measures
+
+    def measure_pivots(self):
+        env = self.env
+        manager = self.user("bench_sales_05")
+        pivots = [
+            (
+                "stage_analysis",
+                "crm.lead.stage.analysis",
+                "sales_pipeline_mgmt.crm_lead_stage_analysis_view_pivot",
+                [("lead_type", "=", "opportunity")],
+            ),
+        ]
+        forecast_view = env.ref(
+            "sales_pipeline_mgmt.crm_lead_view_pivot_forecast", raise_if_not_found=False
+        ) or env.ref("crm.crm_lead_view_pivot_forecast", raise_if_not_found=False)
+        if forecast_view:
+            pivots.append(
+                (
+                    "forecast",
+                    "crm.lead",
+                    forecast_view.get_external_id()[forecast_view.id],
+                    [("type", "=", "opportunity")],
+                )
+            )
+        results = {}
+        for key, model, view_xmlid, domain in pivots:
+            calls, measures = self._pivot_calls(model, view_xmlid)
+
+            def pivot(model=model, domain=domain, calls=calls, measures=measures):
+                records = env[model].with_user(manager)
+                for groupby in calls:
+                    env.invalidate_all()
+                    records.read_group(domain, measures, groupby, lazy=False)
+
+            seconds, queries, times = self.timed(pivot, self.runs)
+            results[key] = {
+                "s": seconds,
+                "queries": queries,
+                "times": times,
+                "calls": calls,
+                "measures": measures,
+                "view": view_xmlid,
+            }
+        self.results["pivots"] = results
+        _logger.info("pivots: %s", results)
+
+    # ------------------------------------------------------------------
+    # e. scheduled actions
+    # ------------------------------------------------------------------
+
+    def measure_cron(self, xmlid):
+        env = self.env
+        self.rollback()
+        cron = env.ref(xmlid)
+        user = cron.user_id
+        batches = done_total = 0
+        started = time.perf_counter()
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        while True:
+            job = cron.with_user(user).with_context(lastcall=cron.lastcall)
+            job, progress = job._add_progress()
+            job.ir_actions_server_id.run()
+            env.flush_all()
+            self.cr.flush()
+            batches += 1
+            done, remaining = progress.done, progress.remaining
+            done_total += done
+            # a commit clears the cache; the rows stay uncommitted
+            env.invalidate_all()
+            self.cr.clear()
+            if not remaining or not done or batches >= 100_000:
+                break
+        elapsed = time.perf_counter() - started
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.rollback()
+        self.results.setdefault("crons", {})[xmlid] = {
+            "s": elapsed,
+            "batches": batches,
+            "done": done_total,
+            "remaining": remaining,
+            "peak_rss_mib": peak_kib / 1024.0,
+            "rss_before_mib": rss_before / 1024.0,
+        }
+        _logger.info("cron %s: %s", xmlid, self.results["crons"][xmlid])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--big-write-runs", type=int, default=2)
+    parser.add_argument("--sections", default="write,kanban,kpis,pivots")
+    parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--addons-path",
+        default="/opt/odoo18/addons,/opt/odoo18/odoo/addons,"
+        + os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    args = parser.parse_args()
+    odoo.tools.config.parse_config(
+        ["-d", args.db, "--log-level=warn", f"--addons-path={args.addons_path}"]
+    )
+    logging.getLogger("bench").setLevel(logging.INFO)
+    registry = odoo.modules.registry.Registry(args.db)
+    results = {}
+    if os.path.exists(args.out):
+        with open(args.out) as file:
+            results = json.load(file)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        bench = Bench(env, args.runs, args.big_write_runs)
+        for section in args.sections.split(","):
+            if section.startswith("cron:"):
+                bench.measure_cron(section[5:])
+            else:
+                getattr(bench, f"measure_{section}")()
+        cr.rollback()
+    for key, value in bench.results.items():
+        if isinstance(value, dict) and isinstance(results.get(key), dict):
+            results[key].update(value)
+        else:
+            results[key] = value
+    with open(args.out, "w") as file:
+        json.dump(results, file, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()

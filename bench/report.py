@@ -1,0 +1,156 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Render bench/results/*.json as the tables of docs/BENCHMARKS.md (between
+the markers; the rest of the file is written by hand)."""
+
+import glob
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOCS = os.path.join(os.path.dirname(HERE), "docs", "BENCHMARKS.md")
+START = "<!-- bench:results:start -->"
+END = "<!-- bench:results:end -->"
+
+
+def _ms(seconds):
+    if seconds is None:
+        return "n/a"
+    if seconds >= 10:
+        return f"{seconds:.1f} s"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _status(ok):
+    return "met" if ok else "**missed**"
+
+
+def render_scale(data):
+    scale = data["scale"]
+    big = scale >= 1_000_000
+    machine = data.get("machine", {})
+    lines = [
+        f"### {scale:,} leads (database `{data['db']}`, template `{data['template']}`)",
+        "",
+        f"Measured {machine.get('date', '?')}; load average before the run: "
+        f"{machine.get('load_before', '?')}.",
+        "",
+        "| # | Operation | with the addon | crm alone | ratio | target | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    write = data.get("write", {})
+    for size, target in (("1", 1.25), ("100", None), ("10000", 1.10)):
+        item = write.get(size)
+        if not item:
+            continue
+        lines.append(
+            f"| a | Stage write, {int(size):,} lead{'s' if size != '1' else ''} "
+            f"(median of {item['runs']}) | {_ms(item['addon_s'])} "
+            f"({item['addon_queries']} q) | {_ms(item['crm_s'])} "
+            f"({item['crm_queries']} q) | {item['ratio']:.2f} | "
+            + (f"≤ {target:.2f} | {_status(item['ratio'] <= target)} |" if target else "| |")
+        )
+    install = data.get("install")
+    if install:
+        target = 600 if big else 60
+        module = (
+            f" (addon load + rebuild hook {_ms(install['module_s'])})"
+            if install.get("module_s") is not None
+            else ""
+        )
+        lines.append(
+            f"| b | Install on the generated database (`odoo-bin -i`, wall){module} "
+            f"| {_ms(install['wall_s'])} | | | ≤ {_ms(target)} | "
+            f"{_status(install['wall_s'] <= target)} |"
+        )
+    limit = 3.0 if big else 0.5
+    kpis = data.get("kpis", {})
+    if kpis:
+        floor = kpis.get("floor", {}).get("s")
+        item = kpis.get("kpis", {})
+        if "s" in item:
+            lines.append(
+                f"| c | get_pipeline_kpis, all teams, 12 months ({item['queries']} q) "
+                f"| {_ms(item['s'])} | floor: history scan {_ms(floor)} | | "
+                f"≤ {_ms(limit)} | {_status(item['s'] <= limit)} |"
+            )
+        else:
+            lines.append(
+                f"| c | get_pipeline_kpis: {item.get('skipped', 'n/a')} | | floor: "
+                f"history scan {_ms(floor)} | | ≤ {_ms(limit)} | |"
+            )
+    for key, title in (
+        ("stage_analysis", "Stage Analysis pivot"),
+        ("forecast", "Forecast pivot"),
+    ):
+        item = data.get("pivots", {}).get(key)
+        if not item:
+            continue
+        lines.append(
+            f"| d | {title} ({len(item['calls'])} read_group, "
+            f"{item['queries']} q) | {_ms(item['s'])} | | | ≤ {_ms(limit)} | "
+            f"{_status(item['s'] <= limit)} |"
+        )
+    for xmlid, item in sorted(data.get("crons", {}).items()):
+        memory_ok = item["peak_rss_mib"] < 1024
+        time_ok = big or item["s"] <= 60
+        lines.append(
+            f"| e | Full pass of `{xmlid.split('.')[-1]}` ({item['batches']} "
+            f"batches, {item['done']:,} done, peak RSS "
+            f"{item['peak_rss_mib']:.0f} MiB) | {_ms(item['s'])} | | | "
+            + ("RSS < 1 GiB" if big else "≤ 60 s")
+            + f" | {_status(memory_ok if big else time_ok)} |"
+        )
+    kanban = data.get("kanban")
+    if kanban:
+        lines.append(
+            f"| f | Pipeline kanban first load, salesperson "
+            f"({kanban['lead_count']:,} opportunities) | {_ms(kanban['addon']['s'])} "
+            f"({kanban['addon']['queries']} q) | {_ms(kanban['crm']['s'])} "
+            f"({kanban['crm']['queries']} q) | {kanban['ratio']:.2f} | | |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_all():
+    files = sorted(
+        glob.glob(os.path.join(HERE, "results", "*.json")),
+        key=lambda path: json.load(open(path)).get("scale", 0),
+    )
+    blocks = []
+    machine = None
+    for path in files:
+        with open(path) as file:
+            data = json.load(file)
+        machine = machine or data.get("machine")
+        blocks.append(render_scale(data))
+    header = ""
+    if machine:
+        header = (
+            f"Machine: {machine['nproc']} cores ({machine['cpu']}), {machine['ram']} "
+            f"RAM, PostgreSQL {machine['postgresql']} ({machine['pg_settings']}).\n\n"
+        )
+    return header + "\n".join(blocks)
+
+
+def write_docs():
+    text = ""
+    if os.path.exists(DOCS):
+        with open(DOCS) as file:
+            text = file.read()
+    block = f"{START}\n{render_all()}{END}"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + block + after
+    else:
+        text = text + "\n" + block + "\n"
+    os.makedirs(os.path.dirname(DOCS), exist_ok=True)
+    with open(DOCS, "w") as file:
+        file.write(text)
+
+
+if __name__ == "__main__":
+    print(render_all())
