@@ -276,7 +276,9 @@ def generate(env, scale, seed):
             SQL(", ").join(SQL("(%s, %s, %s)", *row) for row in template_rows),
         )
     )
-    cr.execute(SQL("ANALYZE bench_pipeline; ANALYZE bench_user; ANALYZE bench_template"))
+    cr.execute(
+        SQL("ANALYZE bench_pipeline; ANALYZE bench_user; ANALYZE bench_template")
+    )
 
     index_definitions = _drop_indexes(cr)
     started = _step(f"dropped {len(index_definitions)} indexes for the load", started)

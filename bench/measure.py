@@ -102,14 +102,20 @@ class Bench:
 
         env = self.env
         manager = self.user("bench_sales_05")
-        shared = env["crm.stage"].search([("team_id", "=", False)], order="sequence, id")
+        shared = env["crm.stage"].search(
+            [("team_id", "=", False)], order="sequence, id"
+        )
         target = shared.filtered(lambda s: not s.is_won)[-1]
         lead_ids = (
             env["crm.lead"]
             .search(
                 [
                     ("type", "=", "opportunity"),
-                    ("stage_id", "in", (shared - target).filtered(lambda s: not s.is_won).ids),
+                    (
+                        "stage_id",
+                        "in",
+                        (shared - target).filtered(lambda s: not s.is_won).ids,
+                    ),
                     ("probability", "<", 100),
                 ],
                 order="id",
@@ -308,9 +314,7 @@ class Bench:
 
         def floor():
             self.cr.execute(
-                SQL(
-                    "SELECT count(*), sum(duration_days) FROM crm_lead_stage_history"
-                )
+                SQL("SELECT count(*), sum(duration_days) FROM crm_lead_stage_history")
             )
             self.cr.fetchall()
 

@@ -50,7 +50,11 @@ def render_scale(data):
             f"(median of {item['runs']}) | {_ms(item['addon_s'])} "
             f"({item['addon_queries']} q) | {_ms(item['crm_s'])} "
             f"({item['crm_queries']} q) | {item['ratio']:.2f} | "
-            + (f"≤ {target:.2f} | {_status(item['ratio'] <= target)} |" if target else "| |")
+            + (
+                f"≤ {target:.2f} | {_status(item['ratio'] <= target)} |"
+                if target
+                else "| |"
+            )
         )
     install = data.get("install")
     if install:

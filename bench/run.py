@@ -45,7 +45,9 @@ def psql(db, sql):
 
 
 def db_exists(name):
-    return psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+    return (
+        psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+    )
 
 
 def addon_installed(db):
@@ -64,7 +66,9 @@ def run(cmd, log=None, env=None):
     started = time.monotonic()
     if log:
         with open(log, "w") as file:
-            subprocess.run(cmd, check=True, stdout=file, stderr=subprocess.STDOUT, env=env)
+            subprocess.run(
+                cmd, check=True, stdout=file, stderr=subprocess.STDOUT, env=env
+            )
     else:
         subprocess.run(cmd, check=True, env=env)
     return time.monotonic() - started
@@ -87,7 +91,9 @@ def odoo_bin(db, *args):
 
 def script_env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = ODOO + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = ODOO + (
+        ":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
+    )
     return env
 
 
@@ -137,7 +143,9 @@ def install(db, template, logs):
                 stamps["rebuilt"] = line.split(": ", 1)[-1].strip()
     result = {"wall_s": seconds}
     if "module_start" in stamps and "hook_end" in stamps:
-        result["module_s"] = (stamps["hook_end"] - stamps["module_start"]).total_seconds()
+        result["module_s"] = (
+            stamps["hook_end"] - stamps["module_start"]
+        ).total_seconds()
         result["rebuilt"] = stamps["rebuilt"]
     run(["vacuumdb", "--analyze", "-q", db])
     print(f"  installed in {seconds:.1f} s", flush=True)
@@ -147,7 +155,9 @@ def install(db, template, logs):
 def machine():
     def read(cmd):
         try:
-            return subprocess.run(cmd, capture_output=True, text=True, shell=True).stdout.strip()
+            return subprocess.run(
+                cmd, capture_output=True, text=True, shell=True
+            ).stdout.strip()
         except OSError:
             return ""
 
@@ -214,8 +224,18 @@ def main():
     if plain:
         print(f"* measuring {','.join(plain)} on {db}", flush=True)
         run(
-            [PYTHON, f"{HERE}/measure.py", "--db", db, "--runs", str(args.runs),
-             "--sections", ",".join(plain), "--out", out],
+            [
+                PYTHON,
+                f"{HERE}/measure.py",
+                "--db",
+                db,
+                "--runs",
+                str(args.runs),
+                "--sections",
+                ",".join(plain),
+                "--out",
+                out,
+            ],
             env=script_env(),
         )
     if "crons" in sections:
@@ -230,12 +250,20 @@ def main():
                 continue
             print(f"* full pass of {xmlid}", flush=True)
             run(
-                [PYTHON, f"{HERE}/measure.py", "--db", db, "--sections",
-                 f"cron:{xmlid}", "--out", out],
+                [
+                    PYTHON,
+                    f"{HERE}/measure.py",
+                    "--db",
+                    db,
+                    "--sections",
+                    f"cron:{xmlid}",
+                    "--out",
+                    out,
+                ],
                 env=script_env(),
             )
     sys.path.insert(0, HERE)
-    import report  # noqa: PLC0415
+    import report
 
     with open(out) as file:
         print(report.render_scale(json.load(file)))

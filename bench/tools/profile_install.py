@@ -5,6 +5,7 @@ this process and print every SQL statement slower than 0.3 s.
 
     PYTHONPATH=/opt/odoo18 python bench/tools/profile_install.py DB [REPO]
 """
+
 import os
 import sys
 import time
@@ -16,9 +17,15 @@ from odoo.tools import SQL
 db = sys.argv[1]
 repo = sys.argv[2] if len(sys.argv) > 2 else os.getcwd()
 odoo.tools.config.parse_config(
-    ["-d", db, "--log-level=warn", "--without-demo=all",
-     f"--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons,{repo}",
-     "-i", "sales_pipeline_mgmt"]
+    [
+        "-d",
+        db,
+        "--log-level=warn",
+        "--without-demo=all",
+        f"--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons,{repo}",
+        "-i",
+        "sales_pipeline_mgmt",
+    ]
 )
 original = Cursor.execute
 slow = []
@@ -39,5 +46,7 @@ def execute(self, query, params=None, log_exceptions=True):
 Cursor.execute = execute
 started = time.perf_counter()
 odoo.modules.registry.Registry.new(db, update_module=True)
-print(f"total {time.perf_counter() - started:.1f} s; slow statements "
-      f"{sum(s for s, _ in slow):.1f} s")
+print(
+    f"total {time.perf_counter() - started:.1f} s; slow statements "
+    f"{sum(s for s, _ in slow):.1f} s"
+)

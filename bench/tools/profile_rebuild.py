@@ -6,6 +6,7 @@ transaction that is rolled back).
 
     PYTHONPATH=/opt/odoo18 python bench/tools/profile_rebuild.py DB
 """
+
 import sys
 import time
 
@@ -15,23 +16,33 @@ from odoo.tools import SQL
 
 db = sys.argv[1]
 odoo.tools.config.parse_config(
-    ["-d", db, "--log-level=warn",
-     "--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons," + sys.argv[2]
-     if len(sys.argv) > 2 else "--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons"]
+    [
+        "-d",
+        db,
+        "--log-level=warn",
+        "--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons," + sys.argv[2]
+        if len(sys.argv) > 2
+        else "--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons",
+    ]
 )
 registry = odoo.modules.registry.Registry(db)
 with registry.cursor() as cr:
     env = api.Environment(cr, SUPERUSER_ID, {})
     cr.execute(SQL("DELETE FROM crm_lead_stage_history"))
-    cr.execute(SQL("UPDATE crm_lead SET skipped_stage_count = 0, backward_move_count = 0"))
+    cr.execute(
+        SQL("UPDATE crm_lead SET skipped_stage_count = 0, backward_move_count = 0")
+    )
     env.invalidate_all()
     original = type(cr).execute
 
     def execute(self, query, params=None, log_exceptions=True):
         sql = query.code if isinstance(query, SQL) else query
         head = sql.strip().split(None, 1)[0].upper()
-        if head in ("CREATE", "INSERT", "UPDATE", "WITH") and "spm_" in sql or (
-            head in ("INSERT", "UPDATE") and "crm_lead" in sql):
+        if (
+            head in ("CREATE", "INSERT", "UPDATE", "WITH")
+            and "spm_" in sql
+            or (head in ("INSERT", "UPDATE") and "crm_lead" in sql)
+        ):
             started = time.perf_counter()
             if isinstance(query, SQL):
                 query = SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query)
@@ -39,7 +50,10 @@ with registry.cursor() as cr:
                 query = "EXPLAIN (ANALYZE, BUFFERS) " + query
             original(self, query, params, log_exceptions)
             plan = "\n".join(row[0] for row in self.fetchall())
-            print(f"==== {time.perf_counter() - started:.2f} s\n{sql.strip()[:200]}\n{plan}\n", flush=True)
+            print(
+                f"==== {time.perf_counter() - started:.2f} s\n{sql.strip()[:200]}\n{plan}\n",
+                flush=True,
+            )
             return None
         return original(self, query, params, log_exceptions)
 
