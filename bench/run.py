@@ -19,11 +19,6 @@ PYTHON = os.environ.get("ODOO_PYTHON", "/opt/odoo18-venv/bin/python")
 ADDONS_PATH = f"{ODOO}/addons,{ODOO}/odoo/addons,{REPO}"
 BASE_DB = "spm_bench_crm"
 MEASURE_SECTIONS = "write,kanban,kpis,pivots"
-CRONS = [
-    "sales_pipeline_mgmt.ir_cron_pipeline_snapshot",
-    "sales_pipeline_mgmt.ir_cron_follow_up",
-    "sales_pipeline_mgmt.ir_cron_stall_detection",
-]
 
 
 def label(scale):
@@ -156,7 +151,7 @@ def machine():
     def read(cmd):
         try:
             return subprocess.run(
-                cmd, capture_output=True, text=True, shell=True
+                cmd, check=False, capture_output=True, text=True, shell=True
             ).stdout.strip()
         except OSError:
             return ""
@@ -239,15 +234,15 @@ def main():
             env=script_env(),
         )
     if "crons" in sections:
-        for xmlid in CRONS:
-            exists = psql(
-                db,
-                "SELECT 1 FROM ir_model_data WHERE module || '.' || name = "
-                f"'{xmlid}' AND model = 'ir.cron'",
-            )
-            if exists != "1":
-                print(f"  (no {xmlid} yet: skipped)", flush=True)
-                continue
+        # every scheduled action of the addon, each in a process of its own so
+        # that its peak memory is its own
+        crons = psql(
+            db,
+            "SELECT string_agg(module || '.' || name, ',' ORDER BY name) "
+            "FROM ir_model_data WHERE module = 'sales_pipeline_mgmt' "
+            "AND model = 'ir.cron'",
+        )
+        for xmlid in filter(None, crons.split(",")):
             print(f"* full pass of {xmlid}", flush=True)
             run(
                 [

@@ -64,8 +64,10 @@ def post_init_hook(env):
     _map_default_stages(env)
     # the stage keys cached by crm.stage._get_pipeline_stage_keys are stale
     env.registry.clear_cache()
-    _fill_standard_stages(env, "crm.lead")
     _fill_standard_stages(env, "crm.lead.stage.history")
+    # before the lead fill: the rebuild sets the standard stage of the leads
+    # whose counters it writes, so that no lead row is rewritten twice
     env["crm.lead.stage.history"]._rebuild_from_tracking()
+    _fill_standard_stages(env, "crm.lead")
     # forecast columns were created empty (crm.lead._auto_init): fill them
     env["crm.lead"]._refresh_historical_forecast()

@@ -248,8 +248,12 @@ class CrmLeadStageHistory(models.Model):
                 """
             UPDATE crm_lead lead
                SET skipped_stage_count = totals.skipped,
-                   backward_move_count = totals.backward
-              FROM (SELECT stay.lead_id,
+                   backward_move_count = totals.backward,
+                   -- the row is rewritten anyway: its stored standard stage
+                   -- with it, which spares the install hook a second rewrite
+                   standard_stage_id = stage.standard_stage_id
+              FROM crm_stage stage,
+                   (SELECT stay.lead_id,
                            SUM(stay.skipped_stage_count) AS skipped,
                            COUNT(*) FILTER (WHERE stay.move_type = 'backward')
                                AS backward
@@ -257,6 +261,7 @@ class CrmLeadStageHistory(models.Model):
                      WHERE stay.lead_id IN (SELECT lead_id FROM spm_rebuild_stays)
                      GROUP BY stay.lead_id) totals
              WHERE lead.id = totals.lead_id
+               AND stage.id = lead.stage_id
                -- most leads never skip nor go back: leaving their rows alone
                -- spares rewriting the whole table on install
                AND (lead.skipped_stage_count, lead.backward_move_count)
@@ -267,7 +272,7 @@ class CrmLeadStageHistory(models.Model):
         cr.execute(SQL("DROP TABLE spm_rebuild_stays"))
         self.invalidate_model()
         self.env["crm.lead"].invalidate_model(
-            ["skipped_stage_count", "backward_move_count"]
+            ["skipped_stage_count", "backward_move_count", "standard_stage_id"]
         )
         _logger.info(
             "Stage history rebuilt from tracking: %s leads fully, %s partially "

@@ -12,6 +12,7 @@ from datetime import timedelta
 from lxml import etree
 
 from odoo.tests import tagged, users
+from odoo.tools import SQL
 
 from .common import T0, SalesPipelineCommon
 
@@ -116,3 +117,26 @@ class TestPerformanceGuards(SalesPipelineCommon):
             with self.assertQueryCount(spm_manager=7):
                 for groupby in calls:
                     analysis_model.read_group(domain, measures, groupby, lazy=False)
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestBulkRebuild(SalesPipelineCommon):
+    def _foreign_keys(self):
+        self.env.cr.execute(
+            SQL(
+                """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+                    WHERE conrelid = 'crm_lead_stage_history'::regclass
+                      AND contype = 'f' ORDER BY conname"""
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def test_a_bulk_rebuild_puts_the_same_foreign_keys_back(self):
+        history_model = self.env["crm.lead.stage.history"]
+        foreign_keys = self._foreign_keys()
+        # lead, stage, standard stage, previous stage, salesperson, team,
+        # company, creator and last editor
+        self.assertEqual(len(foreign_keys), 9)
+        with history_model._foreign_keys_suspended():
+            self.assertEqual(self._foreign_keys(), [])
+        self.assertEqual(self._foreign_keys(), foreign_keys)
