@@ -270,10 +270,16 @@ class Bench:
         ]
 
         def load(spec):
+            # the addon's kanban sums stalled_count in the same read_group as
+            # the progress bar (static/src/views/kanban_stalled_count.js)
+            sums = aggregates + (
+                ["stalled_count:sum"] if "stalled_count" in spec else []
+            )
+
             def run():
                 lead_model = env["crm.lead"].with_user(salesman).with_context(context)
                 groups = lead_model.web_read_group(
-                    domain, aggregates, ["stage_id"], lazy=True
+                    domain, sums, ["stage_id"], lazy=True
                 )["groups"]
                 env.invalidate_all()  # every RPC is a request of its own
                 lead_model.read_progress_bar(domain, "stage_id", progressbar)
