@@ -134,12 +134,20 @@ def install(db, template, logs):
             if "Loading module sales_pipeline_mgmt" in line:
                 stamps.setdefault("module_start", when)
             elif "Stage history rebuilt from tracking" in line:
-                stamps["hook_end"] = when
+                stamps["rebuild_end"] = when
                 stamps["rebuilt"] = line.split(": ", 1)[-1].strip()
+            elif "Modules loaded." in line:
+                stamps["hook_end"] = when
     result = {"wall_s": seconds}
     if "module_start" in stamps and "hook_end" in stamps:
+        # the addon's tables, data and install hook
         result["module_s"] = (
             stamps["hook_end"] - stamps["module_start"]
+        ).total_seconds()
+    if "module_start" in stamps and "rebuild_end" in stamps:
+        # ... of which until the stage history is rebuilt
+        result["until_rebuilt_s"] = (
+            stamps["rebuild_end"] - stamps["module_start"]
         ).total_seconds()
         result["rebuilt"] = stamps["rebuilt"]
     run(["vacuumdb", "--analyze", "-q", db])
