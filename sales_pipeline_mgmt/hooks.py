@@ -38,6 +38,14 @@ def _map_default_stages(env):
         )
     )
     stage_model.invalidate_model(["standard_stage_id"])
+    # The stage's pipeline health days default from its standard stage: the
+    # SQL above bypassed their recompute (which leaves them at 0, the jobs
+    # off). Recomputed for the stages only, not through modified(), which
+    # would also recompute every lead's stored standard stage in Python.
+    stages = stage_model.with_context(active_test=False).search([])
+    for fname in ("stall_days", "follow_up_days"):
+        env.add_to_compute(stage_model._fields[fname], stages)
+    stage_model.flush_model(["stall_days", "follow_up_days"])
 
 
 def _fill_standard_stages(env, model_name):

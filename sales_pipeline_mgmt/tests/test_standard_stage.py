@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged, users
+from odoo.tools import SQL
 
+from ..hooks import _map_default_stages
 from .common import SalesPipelineCommon
 
 
@@ -109,3 +111,21 @@ class TestStandardStage(SalesPipelineCommon):
     def test_salesman_cannot_apply_standard_pipeline(self):
         with self.assertRaises(AccessError):
             self.team.with_env(self.env).action_apply_standard_pipeline()
+
+    def test_install_mapping_gives_default_stages_their_health_days(self):
+        stage = self.env.ref("crm.stage_lead1", raise_if_not_found=False)
+        if not stage:
+            self.skipTest("crm's default stage New was deleted")
+        # the state right before the install hook: unmapped, days not computed
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_stage SET standard_stage_id = NULL, stall_days = 0,"
+                " follow_up_days = 0 WHERE id = %s",
+                stage.id,
+            )
+        )
+        self.env["crm.stage"].invalidate_model()
+        _map_default_stages(self.env)
+        # New maps onto Awareness, shipped with 14 stall and 7 follow-up days
+        self.assertEqual(stage.standard_stage_id, self.standard_awareness)
+        self.assertEqual((stage.stall_days, stage.follow_up_days), (14, 7))
