@@ -56,8 +56,9 @@ def median(values):
 
 
 class Bench:
-    def __init__(self, env, runs, big_write_runs=2, cron_timeout=900):
+    def __init__(self, env, runs, big_write_runs=2, cron_timeout=900, write_sizes=None):
         self.env = env
+        self.write_sizes = write_sizes or WRITE_SIZES
         self.cron_timeout = cron_timeout
         self.big_write_runs = big_write_runs
         self.cr = env.cr
@@ -120,12 +121,12 @@ class Bench:
                     ("probability", "<", 100),
                 ],
                 order="id",
-                limit=max(WRITE_SIZES),
+                limit=max(self.write_sizes),
             )
             .ids
         )
         results = {}
-        for size in WRITE_SIZES:
+        for size in self.write_sizes:
             ids = lead_ids[:size]
             if len(ids) < size:
                 _logger.warning("only %s leads to move for N=%s", len(ids), size)
@@ -512,6 +513,11 @@ def main():
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--big-write-runs", type=int, default=2)
     parser.add_argument(
+        "--write-sizes",
+        default=",".join(map(str, WRITE_SIZES)),
+        help="numbers of leads moved by the measured stage writes",
+    )
+    parser.add_argument(
         "--cron-timeout",
         type=float,
         default=900,
@@ -537,7 +543,13 @@ def main():
             results = json.load(file)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        bench = Bench(env, args.runs, args.big_write_runs, args.cron_timeout)
+        bench = Bench(
+            env,
+            args.runs,
+            args.big_write_runs,
+            args.cron_timeout,
+            [int(size) for size in args.write_sizes.split(",")],
+        )
         for section in args.sections.split(","):
             if section.startswith("cron:"):
                 bench.measure_cron(section[5:])

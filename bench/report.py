@@ -31,8 +31,15 @@ def render_scale(data):
     scale = data["scale"]
     big = scale >= 1_000_000
     machine = data.get("machine", {})
+    generated = (
+        f" Generated in {data['generate_s'] / 60:.1f} min."
+        if data.get("generate_s")
+        else ""
+    )
     lines = [
         f"### {scale:,} leads (database `{data['db']}`, template `{data['template']}`)",
+        "",
+        f"{data.get('counts', '')}{generated}",
         "",
         f"Measured {machine.get('date', '?')}; load average before the run: "
         f"{machine.get('load_before', '?')}.",
@@ -56,12 +63,21 @@ def render_scale(data):
                 else "| |"
             )
         )
+    for size, item in sorted(data.get("write_without_forecast_refresh", {}).items()):
+        lines.append(
+            f"| a' | Stage write, {int(size):,} lead{'s' if size != '1' else ''}, "
+            f"without the per-write forecast refresh (median of {item['runs']}) | "
+            f"{_ms(item['addon_s'])} ({item['addon_queries']} q) | "
+            f"{_ms(item['crm_s'])} ({item['crm_queries']} q) | "
+            f"{item['ratio']:.2f} | | |"
+        )
     install = data.get("install")
     if install:
         target = 600 if big else 60
         module = (
-            f" (addon load + rebuild hook {_ms(install['module_s'])})"
-            if install.get("module_s") is not None
+            f" (the addon's part {_ms(install['module_s'])}, of which "
+            f"{_ms(install['until_rebuilt_s'])} until the history is rebuilt)"
+            if install.get("until_rebuilt_s") is not None
             else ""
         )
         lines.append(
