@@ -297,7 +297,8 @@ def generate(env, scale, seed):
             SELECT id, 'Customer ' || g, 'Customer ' || g,
                    'contact' || g || '@customer' || mod(g, 997) || '.example.com',
                    TRUE, 'contact', TRUE, 'en_US', 'UTC', NULL,
-                   %(uid)s, %(uid)s, now() - interval '800 days', now() - interval '800 days'
+                   %(uid)s, %(uid)s,
+                   now() - interval '800 days', now() - interval '800 days'
               FROM bench_partner;
             """,
             count=partner_count,
@@ -374,7 +375,8 @@ def generate(env, scale, seed):
             ),
             deduplicated AS (
                 SELECT expanded.*,
-                       LAG(stage_id) OVER (PARTITION BY lead_id ORDER BY n) AS prev_stage_id
+                       LAG(stage_id) OVER (PARTITION BY lead_id ORDER BY n)
+                           AS prev_stage_id
                   FROM expanded
             )
             SELECT lead_id, stage_id, prev_stage_id,
@@ -435,12 +437,15 @@ def generate(env, scale, seed):
                    lead.outcome <> 'lost',
                    e.stage_id, lead.user_id, lead.team_id, 1,
                    CASE WHEN lead.r_misc < 0.6
-                        THEN (SELECT min(id) FROM bench_partner) + mod(lead.g, %(partners)s)
+                        THEN (SELECT min(id) FROM bench_partner)
+                             + mod(lead.g, %(partners)s)
                    END,
                    'Customer ' || (mod(lead.g, %(partners)s) + 1),
                    'Contact ' || lead.g,
-                   'contact' || lead.g || '@customer' || mod(lead.g, 997) || '.example.com',
-                   'contact' || lead.g || '@customer' || mod(lead.g, 997) || '.example.com',
+                   'contact' || lead.g || '@customer' || mod(lead.g, 997)
+                       || '.example.com',
+                   'contact' || lead.g || '@customer' || mod(lead.g, 997)
+                       || '.example.com',
                    'customer' || mod(lead.g, 997) || '.example.com',
                    '+1 555 ' || lpad(mod(lead.g, 10000000)::text, 7, '0'),
                    mod(lead.g, 4)::text,
@@ -458,18 +463,21 @@ def generate(env, scale, seed):
                    CASE WHEN lead.outcome <> 'open' THEN e.end_date END,
                    CASE WHEN e.moves > 0 THEN e.end_date ELSE lead.create_date END,
                    CASE WHEN lead.outcome = 'lost'
-                        THEN (%(lost_reasons)s::int[])[1 + mod(lead.g, %(lost_count)s)] END,
+                        THEN (%(lost_reasons)s::int[])[1 + mod(lead.g, %(lost_count)s)]
+                   END,
                    (%(sources)s::int[])[1 + mod(lead.g, %(source_count)s)],
                    (%(mediums)s::int[])[1 + mod(lead.g, %(medium_count)s)],
                    0, 0,
                    CASE WHEN lead.outcome <> 'open'
-                        THEN EXTRACT(EPOCH FROM e.end_date - lead.create_date) / 86400 END,
+                        THEN EXTRACT(EPOCH FROM e.end_date - lead.create_date) / 86400
+                   END,
                    %(uid)s, COALESCE(lead.user_id, %(uid)s),
                    lead.create_date,
                    GREATEST(lead.create_date, e.end_date)
               FROM bench_lead lead
               JOIN bench_lead_end e ON e.id = lead.id
-              JOIN bench_pipeline p ON p.stage_id = e.stage_id AND p.team_id = lead.team_id
+              JOIN bench_pipeline p
+                ON p.stage_id = e.stage_id AND p.team_id = lead.team_id
             """,
             partners=partner_count,
             lost_reasons=lost_reasons,
@@ -522,7 +530,8 @@ def generate(env, scale, seed):
                    move.date, move.date
               FROM bench_move move
               JOIN bench_lead lead ON lead.id = move.lead_id
-              JOIN bench_pipeline p ON p.stage_id = move.stage_id AND p.team_id = lead.team_id
+              JOIN bench_pipeline p
+                ON p.stage_id = move.stage_id AND p.team_id = lead.team_id
             """,
             won=subtype["won"],
             stage=subtype["stage"],
@@ -617,7 +626,8 @@ def generate(env, scale, seed):
                 create_uid, write_uid, create_date, write_date)
             SELECT %(model_id)s, 'crm.lead', lead.id, 'Opportunity ' || lead.g,
                    (%(types)s::int[])[1 + mod(lead.g, %(type_count)s)],
-                   'Follow up', (now() + make_interval(days => mod(lead.g, 30) - 10))::date,
+                   'Follow up',
+                   (now() + make_interval(days => mod(lead.g, 30) - 10))::date,
                    lead.user_id, FALSE, TRUE, 'UTC',
                    lead.user_id, lead.user_id, now(), now()
               FROM bench_lead lead

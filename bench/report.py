@@ -37,12 +37,17 @@ def render_scale(data):
         else ""
     )
     lines = [
-        f"### {scale:,} leads (database `{data['db']}`, template `{data['template']}`)",
+        (
+            f"### {scale:,} leads (database `{data['db']}`, "
+            f"template `{data['template']}`)"
+        ),
         "",
         f"{data.get('counts', '')}{generated}",
         "",
-        f"Measured {machine.get('date', '?')}; load average before the run: "
-        f"{machine.get('load_before', '?')}.",
+        (
+            f"Measured {machine.get('date', '?')}; load average before the run: "
+            f"{machine.get('load_before', '?')}."
+        ),
         "",
         "| # | Operation | with the addon | crm alone | ratio | target | |",
         "|---|---|---|---|---|---|---|",

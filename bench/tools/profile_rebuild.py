@@ -51,7 +51,8 @@ with registry.cursor() as cr:
             original(self, query, params, log_exceptions)
             plan = "\n".join(row[0] for row in self.fetchall())
             print(
-                f"==== {time.perf_counter() - started:.2f} s\n{sql.strip()[:200]}\n{plan}\n",
+                f"==== {time.perf_counter() - started:.2f} s\n"
+                f"{sql.strip()[:200]}\n{plan}\n",
                 flush=True,
             )
             return None
