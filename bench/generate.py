@@ -7,8 +7,8 @@ Run by bench/run.py; standalone:
     PYTHONPATH=/opt/odoo18 python bench/generate.py --db NAME --scale 100000
 
 What it creates (one company):
-- 10 sales teams, 50 salespeople (res.users: 40 "own documents", 6 "all
-  documents", 4 managers) spread 5 per team, 8 utm sources;
+- 10 sales teams, 50 salespeople (res.users: 42 "own documents", 6 "all
+  documents", 2 managers) spread 5 per team, 8 utm sources;
 - the stages: crm's four shared stages (New, Qualified, Proposition, Won) used
   by 7 teams, plus a private five-stage pipeline (Discovery, Demo, Proposal,
   Negotiation, Signed) for each of the 3 other teams;

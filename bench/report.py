@@ -127,10 +127,16 @@ def render_scale(data):
         )
     for xmlid, item in sorted(data.get("crons", {}).items()):
         memory_ok = item["peak_rss_mib"] < 1024
-        time_ok = big or item["s"] <= 60
+        complete = item.get("complete", True)
+        time_ok = big or (complete and item["s"] <= 60)
+        extent = (
+            f"{item['batches']} batches, {item['done']:,} done"
+            if complete
+            else f"stopped after {item['batches']} batches: {item['done']:,} done, "
+            f"{item['remaining']:,} remaining"
+        )
         lines.append(
-            f"| e | Full pass of `{xmlid.split('.')[-1]}` ({item['batches']} "
-            f"batches, {item['done']:,} done, peak RSS "
+            f"| e | Full pass of `{xmlid.split('.')[-1]}` ({extent}, peak RSS "
             f"{item['peak_rss_mib']:.0f} MiB) | {_ms(item['s'])} | | | "
             + ("RSS < 1 GiB" if big else "≤ 60 s")
             + f" | {_status(memory_ok if big else time_ok)} |"
@@ -161,6 +167,8 @@ def render_all():
     for path in files:
         with open(path) as file:
             data = json.load(file)
+        if "scale" not in data:
+            continue  # not a benchmark database's results
         machine = machine or data.get("machine")
         blocks.append(render_scale(data))
     header = ""
