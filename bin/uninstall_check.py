@@ -18,7 +18,11 @@ def uninstall(env):
 def check(env):
     module = env["ir.module.module"].search([("name", "=", ADDON)])
     assert module.state == "uninstalled", module.state
-    for table in ("crm_lead_stage_history", "crm_standard_stage"):
+    for table in (
+        "crm_lead_stage_history",
+        "crm_standard_stage",
+        "crm_lead_forecast_stat",
+    ):
         env.cr.execute("SELECT to_regclass(%s)", [table])
         assert env.cr.fetchone()[0] is None, f"table {table} left behind"
     salesman = env.ref("base.user_demo")

@@ -43,4 +43,5 @@
     "application": False,
     "installable": True,
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
 }

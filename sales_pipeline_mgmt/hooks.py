@@ -79,3 +79,8 @@ def post_init_hook(env):
     _fill_standard_stages(env, "crm.lead")
     # forecast columns were created empty (crm.lead._auto_init): fill them
     env["crm.lead"]._refresh_historical_forecast()
+
+
+def uninstall_hook(env):
+    # the forecast statistics cache is a plain table (crm.lead._auto_init)
+    env.cr.execute(SQL("DROP TABLE IF EXISTS crm_lead_forecast_stat"))

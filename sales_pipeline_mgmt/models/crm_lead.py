@@ -197,6 +197,24 @@ class CrmLead(models.Model):
         # large database does not recompute every lead in Python: the columns
         # are filled in SQL by the install hook (see hooks.py).
         cr = self.env.cr
+        # Statistics of the historical forecast, kept by its full refresh and
+        # read when single leads are refreshed (see
+        # _get_forecast_statistics_sql): a cache, not a model; dropped on
+        # uninstall (hooks.py).
+        cr.execute(
+            SQL(
+                """
+                CREATE TABLE IF NOT EXISTS crm_lead_forecast_stat (
+                    company_id int4,
+                    team_id int4,
+                    stage_id int4 NOT NULL,
+                    sample_size int4 NOT NULL,
+                    won_count int4 NOT NULL,
+                    median_days float8
+                )
+                """
+            )
+        )
         if not column_exists(cr, "crm_lead", "standard_stage_id"):
             create_column(cr, "crm_lead", "standard_stage_id", "int4")
         for column, column_type in (
@@ -876,6 +894,108 @@ class CrmLead(models.Model):
     # FORECAST
     # ------------------------------------------------------------
 
+    @api.model
+    def _get_forecast_statistics_sql(self, lead_ids, now):
+        """The CTEs ``team_stat`` and ``company_stat`` of the forecast refresh:
+        per (company, team, stage) and per (company, stage), the closed sample
+        size, the won count and the median days to win.
+
+        A full refresh (``lead_ids`` None: the daily job, the settings button,
+        the install, snapshots) computes them from the whole stage history and
+        keeps them in the table crm_lead_forecast_stat; refreshing given leads
+        (a stage move, new leads) reads them from that table, so that moving a
+        lead costs a lookup instead of a scan of its stage's whole history."""
+        if lead_ids is not None:
+            return SQL(
+                """
+                team_stat AS (
+                    SELECT company_id, team_id, stage_id, sample_size, won_count,
+                           median_days
+                      FROM crm_lead_forecast_stat
+                     WHERE team_id IS NOT NULL
+                ),
+                company_stat AS (
+                    SELECT company_id, stage_id, sample_size, won_count, median_days
+                      FROM crm_lead_forecast_stat
+                     WHERE team_id IS NULL
+                ),
+                """
+            )
+        return SQL(
+            """
+closed_lead AS (
+                    SELECT lead.id, lead.date_closed,
+                           (lead.active AND stage.is_won AND lead.probability = 100)
+                               AS is_won
+                      FROM crm_lead lead
+                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                     WHERE (lead.active AND stage.is_won AND lead.probability = 100)
+                        OR (NOT lead.active AND lead.probability = 0)
+                ),
+                sample_stay AS (
+                    SELECT history.company_id, history.team_id, history.stage_id,
+                           history.lead_id, history.date_in,
+                           closed_lead.is_won, closed_lead.date_closed
+                      FROM crm_lead_stage_history history
+                      JOIN closed_lead ON closed_lead.id = history.lead_id
+                      LEFT JOIN res_company company ON company.id = history.company_id
+                     WHERE history.date_in <= %(now)s
+                       AND (history.date_out IS NULL
+                            OR history.date_out >= %(now)s - make_interval(months =>
+                                COALESCE(company.forecast_history_months, 12)))
+                                       ),
+                team_sample AS (
+                    SELECT company_id, team_id, stage_id, lead_id,
+                           bool_or(is_won) AS is_won,
+                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
+                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
+                           END AS remaining_days
+                      FROM sample_stay
+                     WHERE team_id IS NOT NULL
+                     GROUP BY company_id, team_id, stage_id, lead_id
+                ),
+                company_sample AS (
+                    SELECT company_id, stage_id, lead_id,
+                           bool_or(is_won) AS is_won,
+                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
+                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
+                           END AS remaining_days
+                      FROM sample_stay
+                     GROUP BY company_id, stage_id, lead_id
+                ),
+                team_stat AS (
+                    SELECT company_id, team_id, stage_id, COUNT(*) AS sample_size,
+                           COUNT(*) FILTER (WHERE is_won) AS won_count,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
+                               AS median_days
+                      FROM team_sample
+                     GROUP BY company_id, team_id, stage_id
+                ),
+                company_stat AS (
+                    SELECT company_id, stage_id, COUNT(*) AS sample_size,
+                           COUNT(*) FILTER (WHERE is_won) AS won_count,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
+                               AS median_days
+                      FROM company_sample
+                     GROUP BY company_id, stage_id
+                ),
+                stat_cleared AS (DELETE FROM crm_lead_forecast_stat),
+                stat_saved AS (
+                    INSERT INTO crm_lead_forecast_stat (
+                        company_id, team_id, stage_id, sample_size, won_count,
+                        median_days)
+                    SELECT company_id, team_id, stage_id, sample_size, won_count,
+                           median_days
+                      FROM team_stat
+                     UNION ALL
+                    SELECT company_id, NULL, stage_id, sample_size, won_count,
+                           median_days
+                      FROM company_stat
+                ),
+            """,
+            now=now,
+        )
+
     def _refresh_historical_forecast_at_commit(self):
         """Refresh the forecast of new leads just before the transaction
         commits. Refreshing in create itself would compute the stored fields of
@@ -962,74 +1082,12 @@ class CrmLead(models.Model):
         now = self.env.cr.now()
         if lead_ids is None:
             lead_filter = SQL("TRUE")
-            stage_filter = SQL("TRUE")
         else:
             lead_filter = SQL("lead.id IN %s", tuple(lead_ids))
-            # only the stages the given leads are in
-            stage_filter = SQL(
-                "history.stage_id IN (SELECT stage_id FROM crm_lead WHERE id IN %s)",
-                tuple(lead_ids),
-            )
         self.env.cr.execute(
             SQL(
                 """
-                WITH closed_lead AS (
-                    SELECT lead.id, lead.date_closed,
-                           (lead.active AND stage.is_won AND lead.probability = 100)
-                               AS is_won
-                      FROM crm_lead lead
-                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                     WHERE (lead.active AND stage.is_won AND lead.probability = 100)
-                        OR (NOT lead.active AND lead.probability = 0)
-                ),
-                sample_stay AS (
-                    SELECT history.company_id, history.team_id, history.stage_id,
-                           history.lead_id, history.date_in,
-                           closed_lead.is_won, closed_lead.date_closed
-                      FROM crm_lead_stage_history history
-                      JOIN closed_lead ON closed_lead.id = history.lead_id
-                      LEFT JOIN res_company company ON company.id = history.company_id
-                     WHERE history.date_in <= %(now)s
-                       AND (history.date_out IS NULL
-                            OR history.date_out >= %(now)s - make_interval(months =>
-                                COALESCE(company.forecast_history_months, 12)))
-                       AND %(stage_filter)s
-                ),
-                team_sample AS (
-                    SELECT company_id, team_id, stage_id, lead_id,
-                           bool_or(is_won) AS is_won,
-                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
-                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
-                           END AS remaining_days
-                      FROM sample_stay
-                     WHERE team_id IS NOT NULL
-                     GROUP BY company_id, team_id, stage_id, lead_id
-                ),
-                company_sample AS (
-                    SELECT company_id, stage_id, lead_id,
-                           bool_or(is_won) AS is_won,
-                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
-                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
-                           END AS remaining_days
-                      FROM sample_stay
-                     GROUP BY company_id, stage_id, lead_id
-                ),
-                team_stat AS (
-                    SELECT company_id, team_id, stage_id, COUNT(*) AS sample_size,
-                           COUNT(*) FILTER (WHERE is_won) AS won_count,
-                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
-                               AS median_days
-                      FROM team_sample
-                     GROUP BY company_id, team_id, stage_id
-                ),
-                company_stat AS (
-                    SELECT company_id, stage_id, COUNT(*) AS sample_size,
-                           COUNT(*) FILTER (WHERE is_won) AS won_count,
-                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
-                               AS median_days
-                      FROM company_sample
-                     GROUP BY company_id, stage_id
-                ),
+                WITH %(statistics)s
                 target AS (
                     SELECT lead.id, lead.expected_revenue, lead.date_deadline,
                            lead.date_closed,
@@ -1142,7 +1200,7 @@ class CrmLead(models.Model):
                 """,
                 now=now,
                 today=now.date(),
-                stage_filter=stage_filter,
+                statistics=self._get_forecast_statistics_sql(lead_ids, now),
                 lead_filter=lead_filter,
                 best_case_stage_id=self._get_best_case_standard_stage().id,
             )
