@@ -548,16 +548,10 @@ class CrmLead(models.Model):
         self.ensure_one()
         if not previous_stage:
             return "initial", 0
-        old_key = stage_keys[previous_stage.id][:2]
-        new_key = stage_keys[new_stage.id][:2]
-        if new_key < old_key:
+        if stage_keys[new_stage.id][:2] < stage_keys[previous_stage.id][:2]:
             return "backward", 0
-        team_id = self.team_id.id
-        skipped = sum(
-            1
-            for sequence, stage_id, stage_team_id, _standard_id in stage_keys.values()
-            if (not stage_team_id or stage_team_id == team_id)
-            and old_key < (sequence, stage_id) < new_key
+        skipped = len(
+            self._get_skipped_stage_ids(previous_stage, new_stage, stage_keys)
         )
         return ("skip" if skipped else "forward"), skipped
 
