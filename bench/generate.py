@@ -4,7 +4,7 @@
 pipeline, in set-based SQL.
 
 Run by bench/run.py; standalone:
-    PYTHONPATH=/opt/odoo18 python bench/generate.py --db NAME --scale 100000
+    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/generate.py --db NAME --scale 100000
 
 What it creates (one company):
 - 10 sales teams, 50 salespeople (res.users: 42 "own documents", 6 "all
@@ -27,6 +27,7 @@ What it creates (one company):
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -675,7 +676,8 @@ def main():
     parser.add_argument("--scale", type=int, default=100_000)
     parser.add_argument("--seed", type=float, default=0.42)
     parser.add_argument(
-        "--addons-path", default="/opt/odoo18/addons,/opt/odoo18/odoo/addons"
+        "--addons-path",
+        default="{0}/addons,{0}/odoo/addons".format(os.environ.get("ODOO_DIR", "")),
     )
     args = parser.parse_args()
     odoo.tools.config.parse_config(

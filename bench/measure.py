@@ -4,7 +4,7 @@
 one Odoo process, and write the figures as JSON.
 
 Run by bench/run.py; standalone:
-    PYTHONPATH=/opt/odoo18 python bench/measure.py --db spm_bench_100k \
+    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/measure.py --db spm_bench_100k \
         --sections write,kanban,kpis,pivots --out bench/results/x.json
 
 Every operation runs in a transaction that is rolled back afterwards, so the
@@ -528,7 +528,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument(
         "--addons-path",
-        default="/opt/odoo18/addons,/opt/odoo18/odoo/addons,"
+        default="{0}/addons,{0}/odoo/addons,".format(os.environ.get("ODOO_DIR", ""))
         + os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
     args = parser.parse_args()

@@ -14,8 +14,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-ODOO = os.environ.get("ODOO_DIR", "/opt/odoo18")
-PYTHON = os.environ.get("ODOO_PYTHON", "/opt/odoo18-venv/bin/python")
+# Set by bench/bin/bench, which finds (or installs) Odoo like bin/test.
+ODOO = os.environ["ODOO_DIR"]
+PYTHON = os.environ["ODOO_PYTHON"]
 ADDONS_PATH = f"{ODOO}/addons,{ODOO}/odoo/addons,{REPO}"
 BASE_DB = "spm_bench_crm"
 MEASURE_SECTIONS = "write,kanban,kpis,pivots"

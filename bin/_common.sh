@@ -1,14 +1,16 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the variables set here are used by bin/run, bin/test
-# Shared by bin/run and bin/test: locate Odoo 18.0, its Python and a
-# PostgreSQL server. Sourced, never executed.
+# Shared by bin/run, bin/test and bin/screenshots: set up what is missing
+# (Odoo 18.0 with its Python, Chromium, PostgreSQL), then locate it. Sourced,
+# never executed.
 #
-# Every "not found" problem is reported as ONE line on stderr and exit code 2,
-# before anything (database, files) is created.
+# Every problem is reported as ONE line on stderr and exit code 2, before any
+# database is created. Whatever the setup installs, it names first;
+# SPM_NO_INSTALL=1 refuses every install and only reports what is missing.
 #
 # Inputs (environment):
-#   ODOO_PATH    Odoo 18.0 source tree (contains odoo-bin and odoo/release.py)
-#   ODOO_PYTHON  Python interpreter that has Odoo's requirements installed
+#   ODOO_PATH, ODOO_PYTHON, ODOO_SOURCE, XDG_CACHE_HOME   see bin/_setup.py
+#   SPM_NO_INSTALL   1: install nothing, report what is missing
 #   PGHOST, PGPORT, PGUSER, PGPASSWORD ...  the usual libpq variables
 # Outputs (shell variables):
 #   REPO_ROOT ADDON ODOO_ROOT ODOO_PY ODOO_CMD[] ODOO_ADDONS_PATH PY_BIN_DIR
@@ -16,9 +18,6 @@
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ADDON=sales_pipeline_mgmt
 SPM_PROG=${SPM_PROG:-$(basename "$0")}
-# Conventional fallback location (used only when nothing else is configured).
-SPM_FALLBACK_ODOO=/opt/odoo18
-SPM_FALLBACK_PYTHON=/opt/odoo18-venv/bin/python
 
 spm_die() {
     # One line, exit code 2.
@@ -28,91 +27,88 @@ spm_die() {
 
 spm_info() { printf '%s: %s\n' "$SPM_PROG" "$*" >&2; }
 
-# Print "MAJOR.MINOR" of the release.py given as $2, evaluated by python $1
-# (release.py is plain Python without imports of Odoo itself).
-_spm_release_version() {
-    "$1" - "$2" <<'EOF' 2>/dev/null
-import sys
-ns = {}
-with open(sys.argv[1]) as f:
-    exec(compile(f.read(), sys.argv[1], "exec"), ns)
-print("%s.%s" % tuple(ns["version_info"][:2]))
-EOF
+spm_no_install() { [ -n "${SPM_NO_INSTALL:-}" ] && [ "${SPM_NO_INSTALL}" != 0 ]; }
+
+# The Python that runs bin/_setup.py (standard library only).
+spm_setup_python() {
+    command -v python3 2>/dev/null \
+        || spm_die "no python3 on PATH: install Python 3.10 to 3.12 (Debian: apt-get install python3 python3-venv)"
 }
 
-# Check that python $1 can import Odoo's main requirements.
-_spm_check_odoo_requirements() {
-    local py=$1 missing
-    missing=$("$py" - <<'EOF' 2>/dev/null
-import importlib.util
-for mod, dist in (("psycopg2", "psycopg2"), ("werkzeug", "Werkzeug"),
-                  ("lxml", "lxml"), ("passlib", "passlib"), ("babel", "Babel"),
-                  ("dateutil", "python-dateutil"), ("PIL", "Pillow"),
-                  ("reportlab", "reportlab"), ("psutil", "psutil")):
-    if importlib.util.find_spec(mod) is None:
-        print(dist)
-        break
-else:
-    print("")
-EOF
-    ) || spm_die "Python '$py' does not run; set ODOO_PYTHON to the Python that has Odoo 18's requirements"
-    if [ -n "$missing" ]; then
-        spm_die "Python '$py' lacks Odoo's requirement '$missing': pip install -r $ODOO_ROOT/requirements.txt into it, or set ODOO_PYTHON to the Python that has them"
+_spm_have_chromium() {
+    local b
+    for b in google-chrome chromium chromium-browser google-chrome-stable; do
+        command -v "$b" >/dev/null 2>&1 && return 0
+    done
+    return 1
+}
+
+# A PostgreSQL server is there if one is configured (PGHOST), a local cluster
+# exists (started later if down), or something answers on the local socket.
+_spm_have_postgres_server() {
+    [ -n "${PGHOST:-}" ] && return 0
+    if command -v pg_lsclusters >/dev/null 2>&1 && [ -n "$(pg_lsclusters -h 2>/dev/null)" ]; then
+        return 0
     fi
+    [ -S "/var/run/postgresql/.s.PGSQL.${PGPORT:-5432}" ] || [ -S "/tmp/.s.PGSQL.${PGPORT:-5432}" ]
 }
 
-spm_find_odoo() {
-    local py pkgdir version
-    if [ -n "${ODOO_PATH:-}" ]; then
-        # Explicit choice of the user: use it or fail, never fall back.
-        if [ ! -f "$ODOO_PATH/odoo-bin" ] || [ ! -f "$ODOO_PATH/odoo/release.py" ]; then
-            spm_die "ODOO_PATH='$ODOO_PATH' is not an Odoo source tree (no odoo-bin and odoo/release.py there); point it at an Odoo 18.0 checkout or unset it"
-        fi
-        ODOO_ROOT=$(cd "$ODOO_PATH" && pwd)
-        if [ -n "${ODOO_PYTHON:-}" ]; then
-            py=$ODOO_PYTHON
-        else
-            py=$(command -v python3) || spm_die "no python3 on PATH; set ODOO_PYTHON to the Python that has Odoo 18's requirements"
-        fi
-        ODOO_CMD=("$py" "$ODOO_ROOT/odoo-bin")
-        export PYTHONPATH="$ODOO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
-    else
-        py=${ODOO_PYTHON:-python3}
-        pkgdir=""
-        if command -v "$py" >/dev/null 2>&1; then
-            pkgdir=$("$py" -c 'import importlib.util as u, os; s = u.find_spec("odoo"); print(os.path.dirname(s.origin) if s and s.origin else (list(s.submodule_search_locations)[0] if s else ""))' 2>/dev/null) || pkgdir=""
-        elif [ -n "${ODOO_PYTHON:-}" ]; then
-            spm_die "ODOO_PYTHON='$ODOO_PYTHON' is not an executable Python; fix it or unset it"
-        fi
-        if [ -n "$pkgdir" ] && [ -f "$pkgdir/release.py" ]; then
-            # An importable odoo (pip install -e, wheel, or PYTHONPATH).
-            py=$(command -v "$py")
-            ODOO_ROOT=$(cd "$pkgdir/.." && pwd)
-            if [ -f "$ODOO_ROOT/odoo-bin" ]; then
-                ODOO_CMD=("$py" "$ODOO_ROOT/odoo-bin")
-            else
-                ODOO_CMD=("$py" -m odoo)
+_spm_can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+
+# spm_setup [chromium] [postgres]: name everything missing, then install it
+# (Debian packages with apt-get when root, Odoo into the cache), then locate
+# Odoo (spm_find_odoo). Odoo is always needed.
+spm_setup() {
+    local want plan=() debs=() odoo_plan setup_py t0
+    setup_py=$(spm_setup_python)
+    odoo_plan=$("$setup_py" "$REPO_ROOT/bin/_setup.py" --prog "$SPM_PROG" plan) || exit $?
+    [ -n "$odoo_plan" ] && plan+=("$odoo_plan")
+    for want in "$@"; do
+        case $want in
+        chromium)
+            if ! _spm_have_chromium; then
+                _spm_can_apt || spm_no_install \
+                    || spm_die "no Chromium/Chrome on PATH (Odoo's browser tests need it): install it, e.g. 'apt-get install chromium'"
+                debs+=(chromium)
+                plan+=("Debian package chromium (Odoo's browser tests), with apt-get")
             fi
-        elif [ -n "${ODOO_PYTHON:-}" ]; then
-            spm_die "ODOO_PYTHON='$ODOO_PYTHON' cannot import odoo; set ODOO_PATH to your Odoo 18.0 source tree as well"
-        elif [ -f "$SPM_FALLBACK_ODOO/odoo-bin" ] && [ -f "$SPM_FALLBACK_ODOO/odoo/release.py" ] \
-            && [ -x "$SPM_FALLBACK_PYTHON" ]; then
-            ODOO_ROOT=$SPM_FALLBACK_ODOO
-            py=$SPM_FALLBACK_PYTHON
-            ODOO_CMD=("$py" "$ODOO_ROOT/odoo-bin")
-            export PYTHONPATH="$ODOO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
-        else
-            spm_die "Odoo 18.0 not found: set ODOO_PATH to an Odoo 18.0 source tree (and ODOO_PYTHON to its Python), or use a python3 that can 'import odoo'"
+            ;;
+        postgres)
+            if ! _spm_have_postgres_server; then
+                _spm_can_apt || spm_no_install \
+                    || spm_die "no PostgreSQL server found: install one (e.g. 'apt-get install postgresql') or set PGHOST/PGPORT"
+                debs+=(postgresql)
+                plan+=("Debian package postgresql (the database server), with apt-get")
+            fi
+            ;;
+        esac
+    done
+    if [ ${#plan[@]} -gt 0 ]; then
+        if spm_no_install; then
+            spm_die "missing, and SPM_NO_INSTALL forbids installing: $(printf '%s; ' "${plan[@]}" | sed 's/; $//')"
         fi
+        spm_info "first start: this installs"
+        printf '  - %s\n' "${plan[@]}" >&2
     fi
-    command -v "$py" >/dev/null 2>&1 || spm_die "Python '$py' not found; set ODOO_PYTHON to the Python that has Odoo 18's requirements"
-    ODOO_PY=$(command -v "$py")
-    version=$(_spm_release_version "$ODOO_PY" "$ODOO_ROOT/odoo/release.py") \
-        || spm_die "cannot read $ODOO_ROOT/odoo/release.py with '$ODOO_PY'; set ODOO_PYTHON to a Python 3.10+"
-    if [ "$version" != "18.0" ]; then
-        spm_die "Odoo at $ODOO_ROOT is version $version, 18.0 is required; set ODOO_PATH to an Odoo 18.0 source tree"
+    if [ ${#debs[@]} -gt 0 ]; then
+        t0=$(date +%s)
+        spm_info "apt-get install ${debs[*]} ..."
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}"; } \
+            >/tmp/sales_pipeline_mgmt-apt.log 2>&1 \
+            || spm_die "apt-get install ${debs[*]} failed (log: /tmp/sales_pipeline_mgmt-apt.log); install them yourself"
+        spm_info "apt-get install ${debs[*]}: done in $(($(date +%s) - t0))s"
     fi
-    _spm_check_odoo_requirements "$ODOO_PY"
+    spm_find_odoo
+}
+
+# Locate Odoo 18.0 and its Python (bin/_setup.py: ODOO_PATH, an importable
+# odoo, the project's cache, or a new install into that cache).
+spm_find_odoo() {
+    local out setup_py
+    setup_py=$(spm_setup_python)
+    out=$("$setup_py" "$REPO_ROOT/bin/_setup.py" --prog "$SPM_PROG" env) || exit $?
+    eval "$out"
+    [ -f "$REPO_ROOT/$ADDON/__manifest__.py" ] || spm_die "addon folder $REPO_ROOT/$ADDON is missing its __manifest__.py"
 
     # Addons path: Odoo's addons (source tree layout and/or packaged layout)
     # plus this repository's root (where the addon folder lives).
@@ -121,15 +117,11 @@ spm_find_odoo() {
         ODOO_ADDONS_PATH="$ODOO_ROOT/addons,"
     fi
     ODOO_ADDONS_PATH="$ODOO_ADDONS_PATH$ODOO_ROOT/odoo/addons,$REPO_ROOT"
-    [ -f "$ODOO_ROOT/odoo/addons/base/__manifest__.py" ] || [ -f "$ODOO_ROOT/addons/base/__manifest__.py" ] \
-        || spm_die "Odoo at $ODOO_ROOT has no 'base' addon; point ODOO_PATH at a complete Odoo 18.0 tree"
-    [ -f "$ODOO_ROOT/addons/crm/__manifest__.py" ] || [ -f "$ODOO_ROOT/odoo/addons/crm/__manifest__.py" ] \
-        || spm_die "Odoo at $ODOO_ROOT has no 'crm' addon; use a complete Odoo 18.0 Community tree"
-    [ -f "$REPO_ROOT/$ADDON/__manifest__.py" ] || spm_die "addon folder $REPO_ROOT/$ADDON is missing its __manifest__.py"
 
-    # Tools installed next to that Python (pytest, pre-commit, ruff ...) first.
+    # Tools next to that Python (pytest) first, then the static checks' own
+    # virtualenv of a cached install (pre-commit, ruff, pylint).
     PY_BIN_DIR=$(dirname "$ODOO_PY")
-    export PATH="$PY_BIN_DIR:$PATH"
+    export PATH="$PY_BIN_DIR:${ODOO_TOOLS_BIN:+$ODOO_TOOLS_BIN:}$PATH"
 }
 
 # Python modules named "module:distribution" must be importable by $ODOO_PY.
@@ -151,15 +143,6 @@ EOF
     if [ -n "$missing" ]; then
         spm_die "Python package '$missing' is missing: '$ODOO_PY -m pip install $missing'"
     fi
-}
-
-# Odoo's HttpCase (tours) looks for these names on PATH.
-spm_require_chromium() {
-    local b
-    for b in google-chrome chromium chromium-browser google-chrome-stable; do
-        command -v "$b" >/dev/null 2>&1 && return 0
-    done
-    spm_die "no Chromium/Chrome on PATH (needed by Odoo's browser tests): install it, e.g. 'apt-get install chromium'"
 }
 
 # Run a snippet against the "postgres" database with psycopg2, honouring PG*.

@@ -4,7 +4,7 @@
 statements by duration and EXPLAIN ANALYZE the slowest (in a transaction that
 is rolled back); with --profile, a cProfile of the operation instead.
 
-    PYTHONPATH=/opt/odoo18 python bench/tools/explain.py DB SCENARIO [--profile]
+    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/explain.py DB SCENARIO [--profile]
 
 Scenarios: stage_write (1 lead, as a manager), stage_analysis (the deepest
 read_group of the Stage Analysis pivot), forecast (same for the forecast
@@ -22,6 +22,9 @@ import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.sql_db import Cursor
 from odoo.tools import SQL
+
+# The Odoo tree that bench/bin/bench found (or installed).
+ODOO_DIR = os.environ["ODOO_DIR"]
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -79,7 +82,7 @@ def main():
             "-d",
             db,
             "--log-level=warn",
-            f"--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons,{REPO}",
+            f"--addons-path={ODOO_DIR}/addons,{ODOO_DIR}/odoo/addons,{REPO}",
         ]
     )
     registry = odoo.modules.registry.Registry(db)

@@ -3,7 +3,7 @@
 """Install the addon on DB (a fresh copy of a crm-only benchmark template) in
 this process and print every SQL statement slower than 0.3 s.
 
-    PYTHONPATH=/opt/odoo18 python bench/tools/profile_install.py DB [REPO]
+    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/profile_install.py DB [REPO]
 """
 
 import os
@@ -14,6 +14,9 @@ import odoo
 from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
+# The Odoo tree that bench/bin/bench found (or installed).
+ODOO_DIR = os.environ["ODOO_DIR"]
+
 db = sys.argv[1]
 repo = sys.argv[2] if len(sys.argv) > 2 else os.getcwd()
 odoo.tools.config.parse_config(
@@ -22,7 +25,7 @@ odoo.tools.config.parse_config(
         db,
         "--log-level=warn",
         "--without-demo=all",
-        f"--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons,{repo}",
+        f"--addons-path={ODOO_DIR}/addons,{ODOO_DIR}/odoo/addons,{repo}",
         "-i",
         "sales_pipeline_mgmt",
     ]

@@ -4,9 +4,10 @@
 database where the addon is installed (the history is emptied first, in a
 transaction that is rolled back).
 
-    PYTHONPATH=/opt/odoo18 python bench/tools/profile_rebuild.py DB
+    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/profile_rebuild.py DB
 """
 
+import os
 import sys
 import time
 
@@ -14,15 +15,18 @@ import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 
+# The Odoo tree that bench/bin/bench found (or installed).
+ODOO_DIR = os.environ["ODOO_DIR"]
+
 db = sys.argv[1]
 odoo.tools.config.parse_config(
     [
         "-d",
         db,
         "--log-level=warn",
-        "--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons," + sys.argv[2]
+        f"--addons-path={ODOO_DIR}/addons,{ODOO_DIR}/odoo/addons," + sys.argv[2]
         if len(sys.argv) > 2
-        else "--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons",
+        else f"--addons-path={ODOO_DIR}/addons,{ODOO_DIR}/odoo/addons",
     ]
 )
 registry = odoo.modules.registry.Registry(db)

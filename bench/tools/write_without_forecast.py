@@ -3,7 +3,7 @@
 """The stage write measurement (a) with the per-write forecast refresh
 switched off, to show what the rest of the addon's write costs.
 
-    PYTHONPATH=/opt/odoo18 python bench/tools/write_without_forecast.py DB [SIZES [OUT]]
+    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/write_without_forecast.py DB [SIZES [OUT]]
 """
 
 import json
@@ -15,6 +15,9 @@ from odoo import SUPERUSER_ID, api
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import measure
+
+# The Odoo tree that bench/bin/bench found (or installed).
+ODOO_DIR = os.environ["ODOO_DIR"]
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -29,7 +32,7 @@ def main():
             "-d",
             db,
             "--log-level=warn",
-            f"--addons-path=/opt/odoo18/addons,/opt/odoo18/odoo/addons,{REPO}",
+            f"--addons-path={ODOO_DIR}/addons,{ODOO_DIR}/odoo/addons,{REPO}",
         ]
     )
     registry = odoo.modules.registry.Registry(db)
