@@ -119,13 +119,18 @@ def release_version(text, origin):
         exec(compile(text, origin, "exec"), namespace)  # noqa: S102
         return "{}.{}".format(*namespace["version_info"][:2])
     except Exception as exc:
-        raise SetupError(f"{origin} is not a readable Odoo release file ({exc})") from exc
+        raise SetupError(
+            f"{origin} is not a readable Odoo release file ({exc})"
+        ) from exc
 
 
 def check_tree(root, what):
     """Check that ``root`` holds a complete Odoo 18.0 tree; return it resolved."""
     root = Path(root)
-    if not (root / "odoo-bin").is_file() or not (root / "odoo" / "release.py").is_file():
+    if (
+        not (root / "odoo-bin").is_file()
+        or not (root / "odoo" / "release.py").is_file()
+    ):
         raise SetupError(
             f"{what}='{root}' is not an Odoo source tree (no odoo-bin and "
             "odoo/release.py there); point it at an Odoo 18.0 tree"
@@ -147,9 +152,14 @@ def addons_dirs(root):
 def check_addons(root):
     dirs = addons_dirs(root)
     if not any((d / "base" / "__manifest__.py").is_file() for d in dirs):
-        raise SetupError(f"Odoo at {root} has no 'base' addon; use a complete Odoo 18.0 tree")
+        raise SetupError(
+            f"Odoo at {root} has no 'base' addon; use a complete Odoo 18.0 tree"
+        )
     if not any((d / "crm" / "__manifest__.py").is_file() for d in dirs):
-        raise SetupError(f"Odoo at {root} has no 'crm' addon; use a complete Odoo 18.0 Community tree")
+        raise SetupError(
+            f"Odoo at {root} has no 'crm' addon; use a complete Odoo 18.0 "
+            "Community tree"
+        )
 
 
 def missing_core_module(python):
@@ -164,10 +174,16 @@ def missing_core_module(python):
     args = [f"{mod}:{dist}" for mod, dist in ODOO_CORE_MODULES]
     try:
         out = subprocess.run(
-            [python, "-c", code, *args], capture_output=True, text=True, timeout=60, check=True
+            [python, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        raise SetupError(f"Python '{python}' does not run ({exc.__class__.__name__})") from exc
+        raise SetupError(
+            f"Python '{python}' does not run ({exc.__class__.__name__})"
+        ) from exc
     return out.stdout.strip()
 
 
@@ -200,7 +216,8 @@ class Odoo:
         ]
         if self.pythonpath:
             lines.append(
-                f'export PYTHONPATH={shlex.quote(str(self.root))}"${{PYTHONPATH:+:$PYTHONPATH}}"'
+                f"export PYTHONPATH={shlex.quote(str(self.root))}"
+                '"${PYTHONPATH:+:$PYTHONPATH}"'
             )
         return "\n".join(lines) + "\n"
 
@@ -219,7 +236,10 @@ def from_odoo_path(environ):
     python = environ.get("ODOO_PYTHON") or "python3"
     resolved = which(python)
     if not resolved:
-        raise SetupError(f"Python '{python}' not found; set ODOO_PYTHON to the Python that has Odoo 18's requirements")
+        raise SetupError(
+            f"Python '{python}' not found; set ODOO_PYTHON to the Python that has "
+            "Odoo 18's requirements"
+        )
     return Odoo(root, resolved, "ODOO_PATH")
 
 
@@ -228,7 +248,10 @@ def from_importable(environ):
     resolved = which(python)
     if not resolved:
         if environ.get("ODOO_PYTHON"):
-            raise SetupError(f"ODOO_PYTHON='{python}' is not an executable Python; fix it or unset it")
+            raise SetupError(
+                f"ODOO_PYTHON='{python}' is not an executable Python; fix it or "
+                "unset it"
+            )
         return None
     code = (
         "import importlib.util as u, os\n"
@@ -238,14 +261,20 @@ def from_importable(environ):
     )
     try:
         out = subprocess.run(
-            [resolved, "-c", code], capture_output=True, text=True, timeout=60, env=environ
+            [resolved, "-c", code],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=environ,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         out = ""
     if not out or not (Path(out) / "release.py").is_file():
         if environ.get("ODOO_PYTHON"):
             raise SetupError(
-                f"ODOO_PYTHON='{python}' cannot import odoo; set ODOO_PATH to your Odoo 18.0 source tree as well"
+                f"ODOO_PYTHON='{python}' cannot import odoo; set ODOO_PATH to your "
+                "Odoo 18.0 source tree as well"
             )
         return None
     root = Path(out).parent.resolve()
@@ -253,7 +282,8 @@ def from_importable(environ):
     version = release_version(release.read_text(encoding="utf-8"), str(release))
     if version != ODOO_VERSION:
         raise SetupError(
-            f"the odoo that '{resolved}' imports ({root}) is version {version}, {ODOO_VERSION} is required; "
+            f"the odoo that '{resolved}' imports ({root}) is version {version}, "
+            f"{ODOO_VERSION} is required; "
             "set ODOO_PATH to an Odoo 18.0 tree"
         )
     return Odoo(root, resolved, "importable", pythonpath=(root / "odoo-bin").is_file())
@@ -263,7 +293,9 @@ def from_importable(environ):
 
 
 def cache_root(environ):
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(environ.get("HOME") or str(Path.home()), ".cache")
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(
+        environ.get("HOME") or str(Path.home()), ".cache"
+    )
     return Path(base) / "sales_pipeline_mgmt"
 
 
@@ -281,6 +313,7 @@ def python_version(python=None):
         return "{}.{}".format(*sys.version_info[:2])
     out = subprocess.run(
         [python, "-c", "import sys; print('%s.%s' % sys.version_info[:2])"],
+        check=False,
         capture_output=True,
         text=True,
         timeout=30,
@@ -328,7 +361,7 @@ def file_checksum(path):
 
 
 def source_kind(spec):
-    if re.match(r"^[a-z][a-z0-9+.-]*://", spec, re.I):
+    if re.match(r"^[a-z][a-z0-9+.-]*://", spec, re.IGNORECASE):
         return "url"
     return "dir" if os.path.isdir(spec) else "archive"
 
@@ -366,7 +399,12 @@ def from_cache(environ, cache):
 
 
 def cached_odoo(path):
-    return Odoo(path / "odoo", path / "venv" / "bin" / "python", f"cache:{path.name}", tools=path / "tools" / "bin")
+    return Odoo(
+        path / "odoo",
+        path / "venv" / "bin" / "python",
+        f"cache:{path.name}",
+        tools=path / "tools" / "bin",
+    )
 
 
 # ----------------------------------------------------------------- source ---
@@ -386,7 +424,7 @@ class Source:
 
 def download(url, dest, timeout=10):
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)  # noqa: S310
+        response = urllib.request.urlopen(url, timeout=timeout)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SetupError(f"cannot download ODOO_SOURCE={url}: {reason}") from exc
@@ -403,9 +441,13 @@ def download(url, dest, timeout=10):
                     share = f" ({100 * done // size}%)" if size else ""
                     info(f"  {human_size(done)}{share}")
     except (urllib.error.URLError, OSError) as exc:
-        raise SetupError(f"download of ODOO_SOURCE={url} broke off after {human_size(done)}: {exc}") from exc
+        raise SetupError(
+            f"download of ODOO_SOURCE={url} broke off after {human_size(done)}: {exc}"
+        ) from exc
     if size and done != size:
-        raise SetupError(f"download of ODOO_SOURCE={url} is incomplete ({done} of {size} bytes)")
+        raise SetupError(
+            f"download of ODOO_SOURCE={url} is incomplete ({done} of {size} bytes)"
+        )
     return done
 
 
@@ -429,20 +471,28 @@ def inspect_archive(path, spec):
             names = archive.getnames()
             tops = {n.split("/", 1)[0] for n in names if n.strip("/")}
             if len(tops) != 1:
-                raise SetupError(f"ODOO_SOURCE={spec} does not unpack to one folder; it is not an Odoo source archive")
+                raise SetupError(
+                    f"ODOO_SOURCE={spec} does not unpack to one folder; it is not "
+                    "an Odoo source archive"
+                )
             top = tops.pop()
             if f"{top}/odoo-bin" not in names or f"{top}/odoo/release.py" not in names:
                 raise SetupError(
-                    f"ODOO_SOURCE={spec} holds no Odoo source tree (no odoo-bin and odoo/release.py)"
+                    f"ODOO_SOURCE={spec} holds no Odoo source tree (no odoo-bin "
+                    "and odoo/release.py)"
                 )
             text = archive.extractfile(f"{top}/odoo/release.py").read().decode("utf-8")
     except SetupError:
         raise
     except (OSError, EOFError, tarfile.TarError, zlib.error, UnicodeDecodeError) as exc:
-        raise SetupError(f"ODOO_SOURCE={spec} is not a readable .tar.gz archive ({exc})") from exc
+        raise SetupError(
+            f"ODOO_SOURCE={spec} is not a readable .tar.gz archive ({exc})"
+        ) from exc
     version = release_version(text, f"{spec}:{top}/odoo/release.py")
     if version != ODOO_VERSION:
-        raise SetupError(f"ODOO_SOURCE={spec} holds Odoo {version}, {ODOO_VERSION} is required")
+        raise SetupError(
+            f"ODOO_SOURCE={spec} holds Odoo {version}, {ODOO_VERSION} is required"
+        )
     return digest.hexdigest(), top
 
 
@@ -450,7 +500,9 @@ def resolve_source(spec, workdir):
     kind = source_kind(spec)
     if kind == "url":
         if urllib.parse.urlparse(spec).scheme not in ("http", "https", "file"):
-            raise SetupError(f"ODOO_SOURCE={spec}: only http, https and file URLs are supported")
+            raise SetupError(
+                f"ODOO_SOURCE={spec}: only http, https and file URLs are supported"
+            )
         local = Path(workdir) / "odoo-source.tar.gz"
         size = download(spec, local)
         checksum, top = inspect_archive(local, spec)
@@ -460,9 +512,19 @@ def resolve_source(spec, workdir):
         check_addons(root)
         return Source(str(root), kind, root, "dir:" + str(root))
     if not os.path.isfile(spec):
-        raise SetupError(f"ODOO_SOURCE={spec} does not exist (a .tar.gz, a directory or a URL is expected)")
+        raise SetupError(
+            f"ODOO_SOURCE={spec} does not exist (a .tar.gz, a directory or a URL "
+            "is expected)"
+        )
     checksum, top = inspect_archive(spec, spec)
-    return Source(str(Path(spec).resolve()), kind, Path(spec).resolve(), checksum, top, os.path.getsize(spec))
+    return Source(
+        str(Path(spec).resolve()),
+        kind,
+        Path(spec).resolve(),
+        checksum,
+        top,
+        os.path.getsize(spec),
+    )
 
 
 # ---------------------------------------------------------------- install ---
@@ -471,7 +533,8 @@ def resolve_source(spec, workdir):
 def check_python():
     if sys.version_info[:2] not in SUPPORTED_PYTHONS:
         raise SetupError(
-            "Python {}.{} ({}) is not supported by Odoo 18.0: run with a python3 of 3.10 to 3.12 "
+            "Python {}.{} ({}) is not supported by Odoo 18.0: run with a python3 "
+            "of 3.10 to 3.12 "
             "first on PATH, or set ODOO_PATH/ODOO_PYTHON to an Odoo of your own".format(
                 *sys.version_info[:2], sys.executable
             )
@@ -491,7 +554,8 @@ def check_writable(cache):
         os.unlink(name)
     except OSError as exc:
         raise SetupError(
-            f"cache directory {probe_dir} is not writable ({exc.strerror}); set XDG_CACHE_HOME to a writable place"
+            f"cache directory {probe_dir} is not writable ({exc.strerror}); set "
+            "XDG_CACHE_HOME to a writable place"
         ) from exc
 
 
@@ -505,7 +569,10 @@ def install_lock(cache, key):
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "?"
-            info(f"another run (pid {holder}) is installing this Odoo into {cache}; waiting for it")
+            info(
+                f"another run (pid {holder}) is installing this Odoo into {cache}; "
+                "waiting for it"
+            )
             started = time.monotonic()
             fcntl.flock(handle, fcntl.LOCK_EX)
             info(f"waited {time.monotonic() - started:.1f}s for the other install")
@@ -578,7 +645,9 @@ class Installer:
         self.environ = environ
         self.python_version = python_version()
         self.recipe = recipe_checksum(self.python_version)
-        self.key = hashlib.sha256(f"{source.checksum}\n{self.recipe}".encode()).hexdigest()[:16]
+        self.key = hashlib.sha256(
+            f"{source.checksum}\n{self.recipe}".encode()
+        ).hexdigest()[:16]
         self.link = cache / f"{LINK_PREFIX}{self.key}"
         self.build = None
         self.log = None
@@ -592,7 +661,9 @@ class Installer:
             remove_stale_builds(self.cache, self.key)
             builds = self.cache / "builds"
             builds.mkdir(parents=True, exist_ok=True)
-            self.build = builds / f"{self.key}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+            self.build = (
+                builds / f"{self.key}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+            )
             self.build.mkdir()
             self.log = self.build / "install.log"
             try:
@@ -607,10 +678,16 @@ class Installer:
         if self.build and self.build.exists():
             kept = None
             if self.log and self.log.exists():
-                kept = Path(tempfile.gettempdir()) / f"sales_pipeline_mgmt-install-{os.getpid()}.log"
+                kept = (
+                    Path(tempfile.gettempdir())
+                    / f"sales_pipeline_mgmt-install-{os.getpid()}.log"
+                )
                 shutil.copyfile(self.log, kept)
             shutil.rmtree(self.build, ignore_errors=True)
-            info(f"removed the incomplete install {self.build}" + (f" (its log: {kept})" if kept else ""))
+            info(
+                f"removed the incomplete install {self.build}"
+                + (f" (its log: {kept})" if kept else "")
+            )
 
     def make(self):
         durations = {}
@@ -623,10 +700,26 @@ class Installer:
 
     def steps(self):
         return [
-            ("odoo", f"unpacking Odoo {ODOO_VERSION} into {self.build / 'odoo'}", self.unpack),
-            ("venv", f"creating two virtualenvs with Python {self.python_version}", self.make_venvs),
-            ("requirements", "installing Odoo's requirements and the test tools (pip)", self.install_requirements),
-            ("tools", "installing the static checks into their own virtualenv (pip)", self.install_tools),
+            (
+                "odoo",
+                f"unpacking Odoo {ODOO_VERSION} into {self.build / 'odoo'}",
+                self.unpack,
+            ),
+            (
+                "venv",
+                f"creating two virtualenvs with Python {self.python_version}",
+                self.make_venvs,
+            ),
+            (
+                "requirements",
+                "installing Odoo's requirements and the test tools (pip)",
+                self.install_requirements,
+            ),
+            (
+                "tools",
+                "installing the static checks into their own virtualenv (pip)",
+                self.install_tools,
+            ),
             ("check", "checking that Odoo starts", self.check),
         ]
 
@@ -643,7 +736,7 @@ class Installer:
             if hasattr(tarfile, "data_filter"):
                 archive.extractall(staging, filter="data")
             else:  # Python 3.10 before 3.10.12
-                archive.extractall(staging)  # noqa: S202
+                archive.extractall(staging)
         (staging / self.source.top).rename(target)
         staging.rmdir()
 
@@ -653,16 +746,29 @@ class Installer:
 
     def pip(self, *args, venv="venv"):
         python = str(self.build / venv / "bin" / "python")
-        self.run_logged([python, "-m", "pip", "--disable-pip-version-check", "--no-input", *args])
+        self.run_logged(
+            [python, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
+        )
 
     def install_requirements(self):
         reqs = self.build / "requirements-odoo.txt"
         text = (self.build / "odoo" / "requirements.txt").read_text(encoding="utf-8")
-        reqs.write_text(odoo_requirements(text, self.python_version, bool(shutil.which("pg_config"))))
+        reqs.write_text(
+            odoo_requirements(
+                text, self.python_version, bool(shutil.which("pg_config"))
+            )
+        )
         # Some of Odoo's pinned sdists (e.g. rjsmin, vobject) break with
         # setuptools 70+; building them without isolation uses this one.
         self.pip("install", "setuptools<70", "wheel")
-        self.pip("install", "--no-build-isolation", "-r", str(reqs), "-r", str(TEST_REQUIREMENTS))
+        self.pip(
+            "install",
+            "--no-build-isolation",
+            "-r",
+            str(reqs),
+            "-r",
+            str(TEST_REQUIREMENTS),
+        )
 
     def install_tools(self):
         self.pip("install", "-r", str(CHECK_REQUIREMENTS), venv="tools")
@@ -671,7 +777,9 @@ class Installer:
         python = str(self.build / "venv" / "bin" / "python")
         missing = missing_core_module(python)
         if missing:
-            raise SetupError(f"the new virtualenv lacks {missing} after pip; see {self.log}")
+            raise SetupError(
+                f"the new virtualenv lacks {missing} after pip; see {self.log}"
+            )
         self.run_logged([python, str(self.build / "odoo" / "odoo-bin"), "--version"])
         self.run_logged([str(self.build / "tools" / "bin" / "pre-commit"), "--version"])
 
@@ -680,12 +788,22 @@ class Installer:
             log.write(f"$ {shlex.join(cmd)}\n")
             log.flush()
             env = dict(self.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
-            result = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+            result = subprocess.run(
+                cmd,
+                check=False,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
         if result.returncode != 0:
             tail = self.log.read_text(errors="replace").splitlines()[-15:]
             for line in tail:
                 print(f"    {line}", file=sys.stderr)
-            raise SetupError(f"'{shlex.join(cmd[:4])} ...' failed (exit {result.returncode}); see the lines above")
+            raise SetupError(
+                f"'{shlex.join(cmd[:4])} ...' failed (exit {result.returncode}); "
+                "see the lines above"
+            )
 
     def publish(self, durations):
         marker = {
@@ -709,7 +827,9 @@ class Installer:
         staging_link = self.cache / f".{self.link.name}.{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             staging_link.unlink()
-        staging_link.symlink_to(Path("builds") / self.build.name, target_is_directory=True)
+        staging_link.symlink_to(
+            Path("builds") / self.build.name, target_is_directory=True
+        )
         staging_link.rename(self.link)
         info(f"installed Odoo {ODOO_VERSION} into {self.link}")
 
@@ -744,20 +864,28 @@ def find(environ, allow_install=True):
     missing = missing_core_module(odoo.python)
     if missing:
         raise SetupError(
-            f"Python '{odoo.python}' lacks Odoo's requirement '{missing}': pip install -r "
-            f"{odoo.root}/requirements.txt into it, or set ODOO_PYTHON to the Python that has them"
+            f"Python '{odoo.python}' lacks Odoo's requirement '{missing}': pip "
+            "install -r "
+            f"{odoo.root}/requirements.txt into it, or set ODOO_PYTHON to the "
+            "Python that has them"
         )
     return odoo
 
 
 def plan(environ):
     """What ``find`` would install, in words; '' when nothing is needed."""
-    if from_odoo_path(environ) or from_importable(environ) or from_cache(environ, cache_root(environ)):
+    if (
+        from_odoo_path(environ)
+        or from_importable(environ)
+        or from_cache(environ, cache_root(environ))
+    ):
         return ""
     spec = environ.get("ODOO_SOURCE") or DEFAULT_SOURCE
     return (
-        f"Odoo {ODOO_VERSION} from {spec} into {cache_root(environ)}, with a virtualenv of "
-        f"Python {python_version()} holding Odoo's requirements and requirements-dev.txt, "
+        f"Odoo {ODOO_VERSION} from {spec} into {cache_root(environ)}, with a "
+        "virtualenv of "
+        f"Python {python_version()} holding Odoo's requirements and "
+        "requirements-dev.txt, "
         "and one holding requirements-checks.txt"
     )
 
@@ -770,7 +898,8 @@ def main(argv=None):
         "action",
         choices=("env", "plan", "found"),
         help="env: shell assignments for the Odoo to use (installing it if needed); "
-        "plan: what would be installed; found: exit 0 if an Odoo is there without installing",
+        "plan: what would be installed; found: exit 0 if an Odoo is there without "
+        "installing",
     )
     args = parser.parse_args(argv)
     PROG = args.prog
@@ -792,8 +921,10 @@ def main(argv=None):
         odoo = find(environ, allow_install=not no_install)
         if odoo is None:
             raise SetupError(
-                f"no Odoo {ODOO_VERSION} found (ODOO_PATH unset, python3 cannot import odoo, no install in "
-                f"{cache_root(environ)}) and SPM_NO_INSTALL forbids installing one: set ODOO_PATH "
+                f"no Odoo {ODOO_VERSION} found (ODOO_PATH unset, python3 cannot "
+                "import odoo, no install in "
+                f"{cache_root(environ)}) and SPM_NO_INSTALL forbids installing "
+                "one: set ODOO_PATH "
                 "(and ODOO_PYTHON), or unset SPM_NO_INSTALL"
             )
         sys.stdout.write(odoo.shell())
@@ -802,7 +933,10 @@ def main(argv=None):
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"{PROG}: error: setup interrupted; nothing incomplete was kept", file=sys.stderr)
+        print(
+            f"{PROG}: error: setup interrupted; nothing incomplete was kept",
+            file=sys.stderr,
+        )
         return 130
 
 

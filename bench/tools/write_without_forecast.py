@@ -3,7 +3,8 @@
 """The stage write measurement (a) with the per-write forecast refresh
 switched off, to show what the rest of the addon's write costs.
 
-    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/write_without_forecast.py DB [SIZES [OUT]]
+    PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/write_without_forecast.py \
+        DB [SIZES [OUT]]
 """
 
 import json

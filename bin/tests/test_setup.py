@@ -186,7 +186,9 @@ def test_odoo_path_comes_first_even_with_a_cached_install(tmp_path, env, runner)
 
 def test_a_wrong_odoo_path_is_an_error_not_a_fallback(tmp_path, env, runner):
     make_tree(tmp_path / "old", version=(17, 0))
-    code, out, err = runner(dict(env, ODOO_PATH=str(tmp_path / "old"), ODOO_PYTHON=PYTHON))
+    code, out, err = runner(
+        dict(env, ODOO_PATH=str(tmp_path / "old"), ODOO_PYTHON=PYTHON)
+    )
     assert code == 2
     assert out == ""
     assert "Odoo 17.0, 18.0 is required" in err
@@ -238,7 +240,9 @@ def test_the_marker_records_the_source_and_its_checksum(tmp_path, env, runner):
     archive = make_archive(tmp_path / "odoo.tar.gz")
     code, out, err = runner(dict(env, ODOO_SOURCE=str(archive)))
     assert code == 0, err
-    marker = json.loads(Path(assignments(out)["ODOO_ROOT"]).parent.joinpath("install.json").read_text())
+    marker = json.loads(
+        Path(assignments(out)["ODOO_ROOT"]).parent.joinpath("install.json").read_text()
+    )
     assert marker["source"] == str(archive.resolve())
     assert marker["source_sha256"] == setup.file_checksum(archive)
     assert marker["odoo_version"] == "18.0"
@@ -279,12 +283,16 @@ def test_a_corrupt_archive_leaves_nothing(tmp_path, env, runner):
     archive = make_archive(tmp_path / "odoo.tar.gz")
     blob = archive.read_bytes()
     archive.write_bytes(blob[: len(blob) // 2])
-    assert_refused(runner, dict(env, ODOO_SOURCE=str(archive)), "is not a readable .tar.gz archive")
+    assert_refused(
+        runner, dict(env, ODOO_SOURCE=str(archive)), "is not a readable .tar.gz archive"
+    )
 
 
 def test_an_archive_of_another_version_leaves_nothing(tmp_path, env, runner):
     archive = make_archive(tmp_path / "odoo-17.tar.gz", version=(17, 0))
-    assert_refused(runner, dict(env, ODOO_SOURCE=str(archive)), "holds Odoo 17.0, 18.0 is required")
+    assert_refused(
+        runner, dict(env, ODOO_SOURCE=str(archive)), "holds Odoo 17.0, 18.0 is required"
+    )
 
 
 def test_an_archive_without_odoo_leaves_nothing(tmp_path, env, runner):
@@ -292,15 +300,21 @@ def test_an_archive_without_odoo_leaves_nothing(tmp_path, env, runner):
     with tarfile.open(data, "w:gz") as archive:
         member = tarfile.TarInfo("project/README")
         archive.addfile(member, io.BytesIO(b""))
-    assert_refused(runner, dict(env, ODOO_SOURCE=str(data)), "holds no Odoo source tree")
+    assert_refused(
+        runner, dict(env, ODOO_SOURCE=str(data)), "holds no Odoo source tree"
+    )
 
 
 def test_a_url_that_answers_nothing_leaves_nothing(env, runner):
-    assert_refused(runner, dict(env, ODOO_SOURCE="http://127.0.0.1:9/x.tar.gz"), "cannot download")
+    assert_refused(
+        runner, dict(env, ODOO_SOURCE="http://127.0.0.1:9/x.tar.gz"), "cannot download"
+    )
 
 
 def test_a_missing_file_leaves_nothing(tmp_path, env, runner):
-    assert_refused(runner, dict(env, ODOO_SOURCE=str(tmp_path / "nope.tar.gz")), "does not exist")
+    assert_refused(
+        runner, dict(env, ODOO_SOURCE=str(tmp_path / "nope.tar.gz")), "does not exist"
+    )
 
 
 @contextlib.contextmanager
@@ -313,7 +327,9 @@ def read_only(folder):
         finally:
             folder.chmod(0o755)
         return
-    subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)], check=True)
+    subprocess.run(
+        ["mount", "--bind", "-o", "ro", str(folder), str(folder)], check=True
+    )
     try:
         yield
     finally:
@@ -368,7 +384,9 @@ def test_a_killed_install_is_never_used_and_is_redone(tmp_path, env, runner):
 def test_ctrl_c_removes_the_incomplete_install(tmp_path, env, runner):
     archive = make_archive(tmp_path / "odoo.tar.gz")
     started = tmp_path / "started"
-    proc = runner.start(dict(env, ODOO_SOURCE=str(archive), SPM_TEST_SLOW_STEP=str(started)))
+    proc = runner.start(
+        dict(env, ODOO_SOURCE=str(archive), SPM_TEST_SLOW_STEP=str(started))
+    )
     wait_for(started)
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=30)
@@ -382,7 +400,12 @@ def test_a_second_run_waits_for_the_first_under_the_lock(tmp_path, env, runner):
     archive = make_archive(tmp_path / "odoo.tar.gz")
     started = tmp_path / "started"
     first = runner.start(
-        dict(env, ODOO_SOURCE=str(archive), SPM_TEST_SLOW_STEP=str(started), SPM_TEST_SLOW_SECONDS="2")
+        dict(
+            env,
+            ODOO_SOURCE=str(archive),
+            SPM_TEST_SLOW_STEP=str(started),
+            SPM_TEST_SLOW_SECONDS="2",
+        )
     )
     wait_for(started)
     second = runner.start(dict(env, ODOO_SOURCE=str(archive)))
@@ -402,13 +425,11 @@ def test_a_second_run_waits_for_the_first_under_the_lock(tmp_path, env, runner):
 
 
 def test_requirements_fixes():
-    text = "\n".join(
-        [
-            "cbor2==5.4.2 ; python_version < '3.12'",
-            "python-ldap==3.4.0 ; sys_platform != 'win32' and python_version < '3.12'",
-            "psycopg2==2.9.5 ; python_version == '3.11'",
-            "polib==1.1.1",
-        ]
+    text = (
+        "cbor2==5.4.2 ; python_version < '3.12'\n"
+        "python-ldap==3.4.0 ; sys_platform != 'win32' and python_version < '3.12'\n"
+        "psycopg2==2.9.5 ; python_version == '3.11'\n"
+        "polib==1.1.1\n"
     )
     fixed = setup.odoo_requirements(text, "3.11", have_pg_config=False).splitlines()
     assert fixed == [
