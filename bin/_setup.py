@@ -32,6 +32,7 @@ Every problem is one line on stderr and exit code 2 (130 for Ctrl-C).
 """
 
 import argparse
+import ast
 import contextlib
 import fcntl
 import gzip
@@ -113,15 +114,24 @@ def human_size(size):
 
 
 def release_version(text, origin):
-    """'MAJOR.MINOR' of an odoo/release.py given as text (plain Python)."""
-    namespace = {}
+    """'MAJOR.MINOR' of an odoo/release.py given as text.
+
+    Its ``version_info`` is read as a literal, not executed: the file may come
+    from an archive that is not checked yet.
+    """
     try:
-        exec(compile(text, origin, "exec"), namespace)  # noqa: S102
-        return "{}.{}".format(*namespace["version_info"][:2])
-    except Exception as exc:
+        for node in ast.parse(text, origin).body:
+            if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) == "version_info" for t in node.targets
+            ):
+                # (18, 0, 0, FINAL, 0, ''): only major and minor are literals.
+                major, minor = (ast.literal_eval(e) for e in node.value.elts[:2])
+                return f"{major}.{minor}"
+    except (SyntaxError, ValueError, TypeError, AttributeError) as exc:
         raise SetupError(
             f"{origin} is not a readable Odoo release file ({exc})"
         ) from exc
+    raise SetupError(f"{origin} is not an Odoo release file (no version_info)")
 
 
 def check_tree(root, what):
@@ -422,12 +432,20 @@ class Source:
         self.size = size
 
 
-def download(url, dest, timeout=10):
+def open_url(url, timeout=10):
+    if urllib.parse.urlparse(url).scheme not in ("http", "https", "file"):
+        raise SetupError(
+            f"ODOO_SOURCE={url}: only http, https and file URLs are supported"
+        )
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)
+        return urllib.request.urlopen(url, timeout=timeout)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SetupError(f"cannot download ODOO_SOURCE={url}: {reason}") from exc
+
+
+def download(url, dest):
+    response = open_url(url)
     size = int(response.headers.get("Content-Length") or 0)
     info(f"downloading {url} ({human_size(size) if size else 'size unknown'})")
     done, last = 0, time.monotonic()
@@ -499,10 +517,6 @@ def inspect_archive(path, spec):
 def resolve_source(spec, workdir):
     kind = source_kind(spec)
     if kind == "url":
-        if urllib.parse.urlparse(spec).scheme not in ("http", "https", "file"):
-            raise SetupError(
-                f"ODOO_SOURCE={spec}: only http, https and file URLs are supported"
-            )
         local = Path(workdir) / "odoo-source.tar.gz"
         size = download(spec, local)
         checksum, top = inspect_archive(local, spec)
@@ -880,9 +894,19 @@ def plan(environ):
         or from_cache(environ, cache_root(environ))
     ):
         return ""
+    # Whatever would stop the install stops it here, before the plan is shown
+    # or anything (a Debian package, the cache) is installed.
+    cache = cache_root(environ)
+    check_python()
+    check_writable(cache)
     spec = environ.get("ODOO_SOURCE") or DEFAULT_SOURCE
+    if source_kind(spec) == "url":
+        open_url(spec).close()
+    else:
+        with tempfile.TemporaryDirectory(prefix="sales_pipeline_mgmt-source-") as tmp:
+            resolve_source(spec, tmp)
     return (
-        f"Odoo {ODOO_VERSION} from {spec} into {cache_root(environ)}, with a "
+        f"Odoo {ODOO_VERSION} from {spec} into {cache}, with a "
         "virtualenv of "
         f"Python {python_version()} holding Odoo's requirements and "
         "requirements-dev.txt, "

@@ -35,7 +35,8 @@ PYTHON = sys.executable
 
 def release_py(version):
     major, minor = version
-    return f"version_info = ({major}, {minor}, 0, 'final', 0, '')\n"
+    # As Odoo writes it: a name inside the tuple.
+    return f"FINAL = 'final'\nversion_info = ({major}, {minor}, 0, FINAL, 0, '')\n"
 
 
 def make_tree(root, version=(18, 0)):
@@ -271,6 +272,26 @@ def assert_refused(runner, environ, message):
     assert lines[-1].startswith("t: error: ")
     assert message in lines[-1]
     assert not cache_of(environ).exists()
+
+
+def test_the_plan_refuses_a_bad_source_before_naming_anything(tmp_path, env, runner):
+    text = tmp_path / "hostname"
+    text.write_text("vm\n")
+    code, out, err = runner(dict(env, ODOO_SOURCE=str(text)), "plan")
+    assert code == 2
+    assert out == ""
+    assert err.strip().splitlines() == [
+        f"t: error: ODOO_SOURCE={text} is not a .tar.gz archive"
+    ]
+    assert not cache_of(env).exists()
+
+
+def test_the_plan_names_the_install_of_a_good_source(tmp_path, env, runner):
+    archive = make_archive(tmp_path / "odoo.tar.gz")
+    code, out, err = runner(dict(env, ODOO_SOURCE=str(archive)), "plan")
+    assert code == 0, err
+    assert out.startswith(f"Odoo 18.0 from {archive} into {cache_of(env)}")
+    assert not cache_of(env).exists()
 
 
 def test_a_file_that_is_no_archive_leaves_nothing(tmp_path, env, runner):
