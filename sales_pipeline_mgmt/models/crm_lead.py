@@ -61,7 +61,7 @@ class CrmLead(models.Model):
         copy=False,
         help="Number of times this lead was moved back to an earlier stage.",
     )
-    # Forecast (issue 5): plain stored columns refreshed in SQL by
+    # Forecast: plain stored columns refreshed in SQL by
     # _refresh_historical_forecast, so that pivots sum them and filters search them
     date_deadline = fields.Date(tracking=True)
     close_date_slip_count = fields.Integer(
@@ -138,7 +138,7 @@ class CrmLead(models.Model):
         "more than the margin set in the settings.",
     )
 
-    # Pipeline health (issue 6)
+    # Pipeline health
     is_stalled = fields.Boolean(
         string="Stalled",
         readonly=True,

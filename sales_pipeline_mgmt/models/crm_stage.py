@@ -59,7 +59,7 @@ class CrmStage(models.Model):
             record.forward_rate = values.get("forward_rate") or 0.0
             record.stage_win_rate = values.get("win_rate") or 0.0
 
-    # Pipeline health (issue 6)
+    # Pipeline health
     stall_days = fields.Integer(
         string="Stalled After (Days)",
         compute="_compute_stall_days",

@@ -68,7 +68,7 @@ class CrmTeam(models.Model):
                 lead_model._get_sales_velocity(figures) or 0.0
             )
 
-    # Pipeline health (issue 6)
+    # Pipeline health
     max_open_opportunities = fields.Integer(
         string="Max Open Opportunities per Salesperson",
         default=lambda self: self._default_max_open_opportunities(),

@@ -6,7 +6,7 @@ from odoo import fields, models
 class MailActivity(models.Model):
     _inherit = "mail.activity"
 
-    # Pipeline health (issue 6)
+    # Pipeline health
     pipeline_health_kind = fields.Selection(
         [
             ("follow_up", "Follow-up"),

@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    # Pipeline forecast (issue 5)
+    # Pipeline forecast
     forecast_history_months = fields.Integer(
         string="Forecast History Window (Months)",
         default=12,
@@ -63,7 +63,7 @@ class ResCompany(models.Model):
                         )
                     )
 
-    # Pipeline health (issue 6)
+    # Pipeline health
     pipeline_follow_up_enabled = fields.Boolean(
         string="Follow-up Activities",
         default=False,

@@ -9,7 +9,7 @@ SNAPSHOT_CRON_XMLID = "sales_pipeline_mgmt.ir_cron_pipeline_snapshot"
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    # Pipeline forecast (issue 5)
+    # Pipeline forecast
     forecast_history_months = fields.Integer(
         related="company_id.forecast_history_months", readonly=False
     )
@@ -33,7 +33,7 @@ class ResConfigSettings(models.TransientModel):
         help="Unit of the snapshot frequency.",
     )
 
-    # Pipeline health (issue 6)
+    # Pipeline health
     pipeline_follow_up_enabled = fields.Boolean(
         related="company_id.pipeline_follow_up_enabled", readonly=False
     )
