@@ -6,7 +6,7 @@ from unittest.mock import patch
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
 
-from odoo.addons.sales_pipeline_mgmt.models.crm_lead import CrmLead
+from odoo.addons.sales_pipeline_mgmt.models.crm_lead_pipeline_health import CrmLead
 
 from .common import T0, SalesPipelineCommon
 

@@ -1,0 +1,505 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
+
+HISTORICAL_LEVELS = [
+    ("team", "Team"),
+    ("company", "All Teams"),
+    ("lead", "Lead's Own Probability"),
+]
+
+
+class CrmLead(models.Model):
+    """Historical forecast: each lead's probability, revenue and closing date
+    as the closed leads that went through its stage predict them."""
+
+    _inherit = "crm.lead"
+
+    # Forecast: plain stored columns refreshed in SQL by
+    # _refresh_historical_forecast, so that pivots sum them and filters search them
+    date_deadline = fields.Date(tracking=True)
+    close_date_slip_count = fields.Integer(
+        string="Close Date Slips",
+        readonly=True,
+        default=0,
+        copy=False,
+        help="Number of times the expected closing date was moved later.",
+    )
+    historical_probability = fields.Float(
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="Share of won leads, in percent, among the closed leads that were in "
+        "this stage during the history window: the lead's team first, then all "
+        "teams of the company, then the lead's own probability when the sample "
+        "is too small.",
+    )
+    historical_sample_size = fields.Integer(
+        string="Historical Sample",
+        readonly=True,
+        copy=False,
+        aggregator=None,
+        help="Number of closed leads behind the historical probability; at the "
+        "'lead's own probability' level, the number of closed leads found for all "
+        "teams, below the minimum sample.",
+    )
+    historical_level = fields.Selection(
+        HISTORICAL_LEVELS,
+        readonly=True,
+        copy=False,
+        help="Which history the historical probability comes from. Team: the "
+        "closed leads of the lead's team that were in its stage, when they reach "
+        "the minimum sample. All Teams: those of every team of the company, when "
+        "the team's sample is too small. Lead's Own Probability: neither sample "
+        "is large enough, so Odoo's probability of the lead is used.",
+    )
+    historical_revenue = fields.Monetary(
+        currency_field="company_currency",
+        compute="_compute_historical_revenue",
+        store=True,
+        copy=False,
+        help="Expected revenue x historical probability / 100.",
+    )
+    expected_deal_count = fields.Float(
+        string="Expected Deals",
+        compute="_compute_historical_revenue",
+        store=True,
+        copy=False,
+        help="Historical probability / 100: summed, the number of deals expected "
+        "to close.",
+    )
+    best_case_revenue = fields.Monetary(
+        currency_field="company_currency",
+        compute="_compute_best_case_revenue",
+        store=True,
+        copy=False,
+        help="Expected revenue of the deals in the Decision standard stage or later.",
+    )
+    predicted_close_date = fields.Date(
+        string="Predicted Closing",
+        readonly=True,
+        copy=False,
+        help="Today + the median number of days the won leads of the same history "
+        "took to be won after entering this stage. The expected closing date when "
+        "there is no such history.",
+    )
+    is_close_date_optimistic = fields.Boolean(
+        string="Optimistic Close Date",
+        compute="_compute_is_close_date_optimistic",
+        store=True,
+        copy=False,
+        help="The expected closing date is earlier than the predicted closing by "
+        "more than the margin set in the settings.",
+    )
+
+    def _auto_init(self):
+        cr = self.env.cr
+        # Statistics of the historical forecast, kept by its full refresh and
+        # read when single leads are refreshed (see
+        # _get_forecast_statistics_sql): a cache, not a model; dropped on
+        # uninstall (hooks.py).
+        cr.execute(
+            SQL(
+                """
+                CREATE TABLE IF NOT EXISTS crm_lead_forecast_stat (
+                    company_id int4,
+                    team_id int4,
+                    stage_id int4 NOT NULL,
+                    sample_size int4 NOT NULL,
+                    won_count int4 NOT NULL,
+                    median_days float8
+                )
+                """
+            )
+        )
+        # Forecast columns: filled in SQL by _refresh_historical_forecast (install
+        # hook and cron) rather than by a per-lead recompute at install
+        for column, column_type in self._get_forecast_columns().items():
+            if not column_exists(cr, "crm_lead", column):
+                create_column(cr, "crm_lead", column, column_type)
+        self._create_counter_column("close_date_slip_count")
+        return super()._auto_init()
+
+    @api.model
+    def _get_forecast_columns(self):
+        return {
+            "historical_probability": "float8",
+            "historical_sample_size": "int4",
+            "historical_level": "varchar",
+            "historical_revenue": "numeric",
+            "expected_deal_count": "float8",
+            "best_case_revenue": "numeric",
+            "predicted_close_date": "date",
+            "is_close_date_optimistic": "bool",
+        }
+
+    @api.depends("expected_revenue", "historical_probability")
+    def _compute_historical_revenue(self):
+        for lead in self:
+            probability = lead.historical_probability or 0.0
+            lead.historical_revenue = round(
+                (lead.expected_revenue or 0.0) * probability / 100.0, 2
+            )
+            lead.expected_deal_count = probability / 100.0
+
+    @api.depends("expected_revenue", "standard_stage_id")
+    def _compute_best_case_revenue(self):
+        best_case_stage = self._get_best_case_standard_stage()
+        threshold = best_case_stage.sequence
+        for lead in self:
+            in_best_case = (
+                best_case_stage
+                and lead.standard_stage_id
+                and lead.standard_stage_id.sequence >= threshold
+            )
+            lead.best_case_revenue = lead.expected_revenue if in_best_case else 0.0
+
+    @api.depends("active", "stage_id", "date_deadline", "predicted_close_date")
+    def _compute_is_close_date_optimistic(self):
+        for lead in self:
+            margin = lead.company_id.forecast_optimistic_margin_days or 14
+            lead.is_close_date_optimistic = bool(
+                lead.active
+                and not lead.stage_id.is_won
+                and lead.date_deadline
+                and lead.predicted_close_date
+                and (lead.predicted_close_date - lead.date_deadline).days > margin
+            )
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if "date_deadline" in vals:
+            self._count_close_date_slips(vals["date_deadline"])
+        return super().write(vals)
+
+    def _on_stage_moved(self, previous_stages):
+        super()._on_stage_moved(previous_stages)
+        if previous_stages:
+            # the moved leads' forecast at once, in one query
+            self._refresh_historical_forecast(self.ids)
+        else:
+            self._refresh_historical_forecast_at_commit()
+
+    # ------------------------------------------------------------
+    # FORECAST
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_forecast_statistics_sql(self, lead_ids, now):
+        """The CTEs ``team_stat`` and ``company_stat`` of the forecast refresh:
+        per (company, team, stage) and per (company, stage), the closed sample
+        size, the won count and the median days to win.
+
+        A full refresh (``lead_ids`` None: the daily job, the settings button,
+        the install, snapshots) computes them from the whole stage history and
+        keeps them in the table crm_lead_forecast_stat; refreshing given leads
+        (a stage move, new leads) reads them from that table, so that moving a
+        lead costs a lookup instead of a scan of its stage's whole history."""
+        if lead_ids is not None:
+            return SQL(
+                """
+                team_stat AS (
+                    SELECT company_id, team_id, stage_id, sample_size, won_count,
+                           median_days
+                      FROM crm_lead_forecast_stat
+                     WHERE team_id IS NOT NULL
+                ),
+                company_stat AS (
+                    SELECT company_id, stage_id, sample_size, won_count, median_days
+                      FROM crm_lead_forecast_stat
+                     WHERE team_id IS NULL
+                ),
+                """
+            )
+        return SQL(
+            """
+closed_lead AS (
+                    SELECT lead.id, lead.date_closed,
+                           (lead.active AND stage.is_won AND lead.probability = 100)
+                               AS is_won
+                      FROM crm_lead lead
+                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                     WHERE (lead.active AND stage.is_won AND lead.probability = 100)
+                        OR (NOT lead.active AND lead.probability = 0)
+                ),
+                sample_stay AS (
+                    SELECT history.company_id, history.team_id, history.stage_id,
+                           history.lead_id, history.date_in,
+                           closed_lead.is_won, closed_lead.date_closed
+                      FROM crm_lead_stage_history history
+                      JOIN closed_lead ON closed_lead.id = history.lead_id
+                      LEFT JOIN res_company company ON company.id = history.company_id
+                     WHERE history.date_in <= %(now)s
+                       AND (history.date_out IS NULL
+                            OR history.date_out >= %(now)s - make_interval(months =>
+                                COALESCE(company.forecast_history_months, 12)))
+                                       ),
+                team_sample AS (
+                    SELECT company_id, team_id, stage_id, lead_id,
+                           bool_or(is_won) AS is_won,
+                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
+                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
+                           END AS remaining_days
+                      FROM sample_stay
+                     WHERE team_id IS NOT NULL
+                     GROUP BY company_id, team_id, stage_id, lead_id
+                ),
+                company_sample AS (
+                    SELECT company_id, stage_id, lead_id,
+                           bool_or(is_won) AS is_won,
+                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
+                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
+                           END AS remaining_days
+                      FROM sample_stay
+                     GROUP BY company_id, stage_id, lead_id
+                ),
+                team_stat AS (
+                    SELECT company_id, team_id, stage_id, COUNT(*) AS sample_size,
+                           COUNT(*) FILTER (WHERE is_won) AS won_count,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
+                               AS median_days
+                      FROM team_sample
+                     GROUP BY company_id, team_id, stage_id
+                ),
+                company_stat AS (
+                    SELECT company_id, stage_id, COUNT(*) AS sample_size,
+                           COUNT(*) FILTER (WHERE is_won) AS won_count,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
+                               AS median_days
+                      FROM company_sample
+                     GROUP BY company_id, stage_id
+                ),
+                stat_cleared AS (DELETE FROM crm_lead_forecast_stat),
+                stat_saved AS (
+                    INSERT INTO crm_lead_forecast_stat (
+                        company_id, team_id, stage_id, sample_size, won_count,
+                        median_days)
+                    SELECT company_id, team_id, stage_id, sample_size, won_count,
+                           median_days
+                      FROM team_stat
+                     UNION ALL
+                    SELECT company_id, NULL, stage_id, sample_size, won_count,
+                           median_days
+                      FROM company_stat
+                ),
+            """,
+            now=now,
+        )
+
+    def _refresh_historical_forecast_at_commit(self):
+        """Refresh the forecast of new leads just before the transaction
+        commits. Refreshing in create itself would compute the stored fields of
+        crm (probabilities) before crm's own create flow has settled them."""
+        lead_ids = self.env.cr.precommit.data.setdefault(
+            "sales_pipeline_mgmt.forecast_lead_ids", set()
+        )
+        if not lead_ids:
+            self.env.cr.precommit.add(self._refresh_pending_historical_forecast)
+        lead_ids.update(self.ids)
+
+    def _refresh_pending_historical_forecast(self):
+        lead_ids = self.env.cr.precommit.data.pop(
+            "sales_pipeline_mgmt.forecast_lead_ids", set()
+        )
+        existing = self.browse(lead_ids).exists()
+        if existing:
+            self._refresh_historical_forecast(existing.ids)
+
+    def _count_close_date_slips(self, new_date):
+        """Add one slip to the leads of ``self`` whose expected closing date
+        moves later than it was (called by write, before the write)."""
+        new_date = fields.Date.to_date(new_date)
+        if not new_date:
+            return
+        slipping_leads = self.filtered(
+            lambda lead: lead.date_deadline and lead.date_deadline < new_date
+        )
+        if not slipping_leads:
+            return
+        self.flush_model(["close_date_slip_count"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead
+                   SET close_date_slip_count = COALESCE(close_date_slip_count, 0) + 1
+                 WHERE id IN %s
+                """,
+                tuple(slipping_leads.ids),
+            )
+        )
+        self.invalidate_model(["close_date_slip_count"])
+
+    @api.model
+    def _get_best_case_standard_stage(self):
+        """The standard stage from which a deal counts in the best case
+        (Decision); empty if that stage was deleted."""
+        # ormcached lookup: no query (env.ref would check the record exists)
+        stage_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "sales_pipeline_mgmt.standard_stage_decision", raise_if_not_found=False
+        )
+        return self.env["crm.standard.stage"].browse(stage_id)
+
+    @api.model
+    def _cron_refresh_historical_forecast(self):
+        count = self._refresh_historical_forecast()
+        self.env["ir.cron"]._notify_progress(done=count, remaining=0)
+
+    @api.model
+    def _refresh_historical_forecast(self, lead_ids=None):
+        """Recompute the historical forecast fields of the given leads (all
+        leads when ``lead_ids`` is None) in one set-based UPDATE.
+
+        For each (team, stage) and each (company, stage), the sample is the
+        closed leads (won, or lost) with a stay in that stage overlapping the
+        company's history window; its won share gives the probability and the
+        median number of days from (last) entering the stage to winning gives
+        the predicted closing. A lead uses its team's figures when the sample
+        reaches the company's minimum, else all teams', else its own probability
+        (and its expected closing date). Won leads get 100 and their closing
+        date, lost leads 0. Rows whose values do not change are not rewritten.
+
+        :return: number of leads updated
+        """
+        if lead_ids is not None and not lead_ids:
+            return 0
+        self.flush_model()
+        self.env["crm.lead.stage.history"].flush_model()
+        self.env["crm.stage"].flush_model(["is_won"])
+        self.env["crm.standard.stage"].flush_model(["sequence"])
+        self.env["res.company"].flush_model(
+            self.env["res.company"]._get_forecast_positive_fields()
+        )
+        now = self.env.cr.now()
+        if lead_ids is None:
+            lead_filter = SQL("TRUE")
+        else:
+            lead_filter = SQL("lead.id IN %s", tuple(lead_ids))
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH %(statistics)s
+                target AS (
+                    SELECT lead.id, lead.expected_revenue, lead.date_deadline,
+                           lead.date_closed,
+                           lead.active AND NOT COALESCE(stage.is_won, FALSE)
+                               AS is_active_open,
+                           COALESCE(company.forecast_optimistic_margin_days, 14)
+                               AS margin_days,
+                           COALESCE(standard.sequence >= (
+                               SELECT best_case.sequence
+                                 FROM crm_standard_stage best_case
+                                WHERE best_case.id = %(best_case_stage_id)s), FALSE)
+                               AS is_best_case,
+                           CASE WHEN lead.active AND stage.is_won
+                                     AND lead.probability = 100 THEN 'won'
+                                WHEN NOT lead.active AND lead.probability = 0
+                                     THEN 'lost'
+                                WHEN team_stat.sample_size
+                                     >= COALESCE(company.forecast_min_sample, 10)
+                                     THEN 'team'
+                                WHEN company_stat.sample_size
+                                     >= COALESCE(company.forecast_min_sample, 10)
+                                     THEN 'company'
+                                ELSE 'lead' END AS level,
+                           COALESCE(lead.probability, 0) AS own_probability,
+                           team_stat.sample_size AS team_size,
+                           team_stat.won_count AS team_won,
+                           team_stat.median_days AS team_median,
+                           company_stat.sample_size AS company_size,
+                           company_stat.won_count AS company_won,
+                           company_stat.median_days AS company_median
+                      FROM crm_lead lead
+                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                      LEFT JOIN crm_standard_stage standard
+                             ON standard.id = lead.standard_stage_id
+                      LEFT JOIN res_company company ON company.id = lead.company_id
+                      LEFT JOIN team_stat
+                             ON team_stat.stage_id = lead.stage_id
+                            AND team_stat.team_id = lead.team_id
+                            AND COALESCE(team_stat.company_id, 0)
+                                = COALESCE(lead.company_id, 0)
+                      LEFT JOIN company_stat
+                             ON company_stat.stage_id = lead.stage_id
+                            AND COALESCE(company_stat.company_id, 0)
+                                = COALESCE(lead.company_id, 0)
+                     WHERE %(lead_filter)s
+                ),
+                forecast AS (
+                    SELECT target.*,
+                           CASE level
+                                WHEN 'won' THEN 100.0
+                                WHEN 'lost' THEN 0.0
+                                WHEN 'team' THEN 100.0 * team_won / team_size
+                                WHEN 'company' THEN 100.0 * company_won / company_size
+                                ELSE own_probability END AS probability,
+                           CASE level
+                                WHEN 'team' THEN team_size
+                                WHEN 'company' THEN company_size
+                                WHEN 'lead' THEN COALESCE(company_size, 0)
+                                ELSE 0 END AS sample_size,
+                           CASE level
+                                WHEN 'won' THEN date_closed::date
+                                WHEN 'lost' THEN NULL
+                                ELSE COALESCE(
+                                    %(today)s::date + ROUND((CASE level
+                                        WHEN 'team' THEN team_median
+                                        WHEN 'company' THEN company_median
+                                    END)::numeric)::int,
+                                    date_deadline)
+                           END AS predicted_date
+                      FROM target
+                ),
+                new_value AS (
+                    SELECT id,
+                           probability::float8 AS historical_probability,
+                           sample_size::int4 AS historical_sample_size,
+                           CASE WHEN level IN ('won', 'lost') THEN NULL
+                                ELSE level END AS historical_level,
+                           ROUND(COALESCE(expected_revenue, 0) * probability::numeric
+                                 / 100.0, 2) AS historical_revenue,
+                           (probability / 100.0)::float8 AS expected_deal_count,
+                           CASE WHEN is_best_case THEN COALESCE(expected_revenue, 0)
+                                ELSE 0 END AS best_case_revenue,
+                           predicted_date AS predicted_close_date,
+                           COALESCE(is_active_open AND level NOT IN ('won', 'lost')
+                                    AND predicted_date - date_deadline > margin_days,
+                                    FALSE) AS is_close_date_optimistic
+                      FROM forecast
+                )
+                UPDATE crm_lead lead
+                   SET historical_probability = new_value.historical_probability,
+                       historical_sample_size = new_value.historical_sample_size,
+                       historical_level = new_value.historical_level,
+                       historical_revenue = new_value.historical_revenue,
+                       expected_deal_count = new_value.expected_deal_count,
+                       best_case_revenue = new_value.best_case_revenue,
+                       predicted_close_date = new_value.predicted_close_date,
+                       is_close_date_optimistic = new_value.is_close_date_optimistic
+                  FROM new_value
+                 WHERE lead.id = new_value.id
+                   AND (lead.historical_probability, lead.historical_sample_size,
+                        lead.historical_level, lead.historical_revenue,
+                        lead.expected_deal_count, lead.best_case_revenue,
+                        lead.predicted_close_date, lead.is_close_date_optimistic)
+                       IS DISTINCT FROM
+                       (new_value.historical_probability,
+                        new_value.historical_sample_size, new_value.historical_level,
+                        new_value.historical_revenue, new_value.expected_deal_count,
+                        new_value.best_case_revenue, new_value.predicted_close_date,
+                        new_value.is_close_date_optimistic)
+                """,
+                now=now,
+                today=now.date(),
+                statistics=self._get_forecast_statistics_sql(lead_ids, now),
+                lead_filter=lead_filter,
+                best_case_stage_id=self._get_best_case_standard_stage().id,
+            )
+        )
+        count = self.env.cr.rowcount
+        self.invalidate_model(list(self._get_forecast_columns()))
+        return count

@@ -1,0 +1,241 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import UTC, date, datetime, time
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class CrmLead(models.Model):
+    """Pipeline KPIs: the seven KPIs of a population of leads and the figures
+    behind them, shared by the KPI form, the sales team dashboard, the digest
+    and the sales velocity."""
+
+    _inherit = "crm.lead"
+
+    @api.model
+    def get_pipeline_kpis(self, domain=None, date_from=None, date_to=None):
+        """Return the seven pipeline KPIs of the leads matching ``domain`` that
+        the current user can read (archived ones included), for the period
+        [date_from, date_to) (dates or UTC datetimes; None leaves that end
+        open). A rate or mean over an empty population is None.
+
+        :return dict: leads_by_source_month (list of dicts with source_id, an
+            id or False, month "YYYY-MM" and count), lead_to_opportunity_rate,
+            opportunity_win_rate, win_percentage (percent), avg_days_to_win,
+            avg_sales_cycle_days (fractional days), open_opportunity_count.
+        """
+        return self._read_pipeline_kpis(domain, date_from, date_to)[0]
+
+    @api.model
+    def _read_pipeline_kpis(self, domain=None, date_from=None, date_to=None):
+        """(the seven KPIs, the figures they come from) in two queries; the
+        figures also feed the sales velocity (see _get_sales_velocity)."""
+        figures = self._read_pipeline_figures(domain, date_from, date_to)[False]
+        kpis = {
+            "leads_by_source_month": self._read_leads_by_source_month(
+                domain, date_from, date_to
+            ),
+            "lead_to_opportunity_rate": self._pipeline_rate(
+                figures["converted_count"], figures["started_as_lead_count"]
+            ),
+            "opportunity_win_rate": self._pipeline_rate(
+                figures["opened_won_count"], figures["opened_count"]
+            ),
+            "win_percentage": self._pipeline_rate(
+                figures["won_count"], figures["closed_count"]
+            ),
+            "avg_days_to_win": figures["avg_days_to_win"],
+            "avg_sales_cycle_days": figures["avg_sales_cycle_days"],
+            "open_opportunity_count": figures["open_count"],
+        }
+        return kpis, figures
+
+    @api.model
+    def _pipeline_rate(self, part, whole):
+        return 100.0 * part / whole if whole else None
+
+    @api.model
+    def _get_pipeline_kpi_query(self, domain=None):
+        """The population of the KPIs as a Query: the leads of ``domain`` the
+        user may read, archived ones included (record rules apply)."""
+        self.flush_model()
+        self.env["crm.stage"].flush_model(["is_won"])
+        return self.with_context(active_test=False)._search(domain or [])
+
+    @api.model
+    def _pipeline_period_sql(self, column, date_from, date_to):
+        """SQL condition ``column`` in [date_from, date_to); TRUE if open."""
+        conditions = [SQL("TRUE")]
+        if date_from:
+            conditions.append(SQL("%s >= %s", column, self._pipeline_bound(date_from)))
+        if date_to:
+            conditions.append(SQL("%s < %s", column, self._pipeline_bound(date_to)))
+        return SQL("(%s)", SQL(" AND ").join(conditions))
+
+    @api.model
+    def _pipeline_bound(self, value):
+        if isinstance(value, str):
+            value = fields.Datetime.to_datetime(value)
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime.combine(value, time.min)
+        # aware datetimes are converted to UTC, the database's naive timezone
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+    @api.model
+    def _read_pipeline_figures(
+        self, domain=None, date_from=None, date_to=None, groupby=None
+    ):
+        """Counts and means behind the KPIs, the team dashboard and the sales
+        velocity, in one query: {group id or False: {figure: value}}.
+
+        :param str groupby: None (one group, key False), "team_id" or "user_id"
+        """
+        assert groupby in (None, "team_id", "user_id")
+        query = self._get_pipeline_kpi_query(domain)
+        won, lost = self._pipeline_state_sql()
+        is_opportunity = SQL("lead.type = 'opportunity'")
+        created = self._pipeline_period_sql(SQL("lead.create_date"), date_from, date_to)
+        opened = self._pipeline_period_sql(
+            SQL("COALESCE(lead.date_conversion, lead.create_date)"),
+            date_from,
+            date_to,
+        )
+        closed = self._pipeline_period_sql(SQL("lead.date_closed"), date_from, date_to)
+        won_in_period = SQL("(%s AND %s AND %s)", is_opportunity, closed, won)
+        closed_in_period = SQL(
+            "(%s AND %s AND (%s OR %s))", is_opportunity, closed, won, lost
+        )
+        group_key = (
+            SQL("lead.%s", SQL.identifier(groupby)) if groupby else SQL("NULL::int4")
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT %(group_key)s AS group_key,
+                       COUNT(*) FILTER (WHERE %(created)s AND (lead.type = 'lead'
+                                        OR lead.date_conversion IS NOT NULL)),
+                       COUNT(*) FILTER (WHERE %(created)s
+                                        AND lead.date_conversion IS NOT NULL),
+                       COUNT(*) FILTER (WHERE %(is_opp)s AND %(opened)s),
+                       COUNT(*) FILTER (WHERE %(is_opp)s AND %(opened)s AND %(won)s),
+                       COUNT(*) FILTER (WHERE %(closed_in)s),
+                       COUNT(*) FILTER (WHERE %(won_in)s),
+                       AVG(EXTRACT(EPOCH FROM lead.date_closed - COALESCE(
+                           lead.date_conversion, lead.create_date)) / 86400.0)
+                           FILTER (WHERE %(won_in)s),
+                       AVG(EXTRACT(EPOCH FROM lead.date_closed - lead.create_date)
+                           / 86400.0) FILTER (WHERE %(closed_in)s),
+                       AVG(lead.expected_revenue) FILTER (WHERE %(won_in)s),
+                       COUNT(*) FILTER (WHERE %(is_opp)s AND lead.active
+                                        AND NOT %(won)s),
+                       SUM(lead.expected_revenue) FILTER (WHERE %(is_opp)s
+                                        AND lead.active AND NOT %(won)s)
+                  FROM crm_lead lead
+                  LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                 WHERE lead.id IN %(population)s
+                 GROUP BY 1
+                """,
+                group_key=group_key,
+                created=created,
+                opened=opened,
+                is_opp=is_opportunity,
+                won=won,
+                won_in=won_in_period,
+                closed_in=closed_in_period,
+                population=query.subselect(),
+            )
+        )
+        names = (
+            "started_as_lead_count",
+            "converted_count",
+            "opened_count",
+            "opened_won_count",
+            "closed_count",
+            "won_count",
+            "avg_days_to_win",
+            "avg_sales_cycle_days",
+            "avg_won_revenue",
+            "open_count",
+            "open_revenue",
+        )
+        result = {}
+        for group_key_value, *values in self.env.cr.fetchall():
+            figures = dict(zip(names, values, strict=True))
+            for fname in ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue"):
+                if figures[fname] is not None:
+                    figures[fname] = float(figures[fname])
+            figures["open_revenue"] = float(figures["open_revenue"] or 0.0)
+            result[group_key_value or False] = figures
+        if not groupby and False not in result:
+            result[False] = self._empty_pipeline_figures()
+        return result
+
+    @api.model
+    def _empty_pipeline_figures(self):
+        return (
+            dict.fromkeys(
+                ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue")
+            )
+            | dict.fromkeys(
+                (
+                    "started_as_lead_count",
+                    "converted_count",
+                    "opened_count",
+                    "opened_won_count",
+                    "closed_count",
+                    "won_count",
+                    "open_count",
+                ),
+                0,
+            )
+            | {"open_revenue": 0.0}
+        )
+
+    @api.model
+    def _read_leads_by_source_month(self, domain=None, date_from=None, date_to=None):
+        """Leads created in the period per UTM source and month of creation
+        (UTC), in one query; leads without a source form their own group."""
+        query = self._get_pipeline_kpi_query(domain)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lead.source_id,
+                       TO_CHAR(DATE_TRUNC('month', lead.create_date), 'YYYY-MM'),
+                       COUNT(*)
+                  FROM crm_lead lead
+                 WHERE lead.id IN %s AND %s
+                 GROUP BY 1, 2
+                 ORDER BY 2, 1 NULLS FIRST
+                """,
+                query.subselect(),
+                self._pipeline_period_sql(SQL("lead.create_date"), date_from, date_to),
+            )
+        )
+        return [
+            {"source_id": source_id or False, "month": month, "count": count}
+            for source_id, month, count in self.env.cr.fetchall()
+        ]
+
+    @api.model
+    def _get_sales_velocity(self, figures):
+        """Sales velocity (revenue per day) from pipeline figures: open
+        opportunities x average won deal value x win percentage / average days
+        to win. None when an input is missing or the days to win are 0."""
+        win_percentage = self._pipeline_rate(
+            figures["won_count"], figures["closed_count"]
+        )
+        inputs = (
+            figures["avg_won_revenue"],
+            win_percentage,
+            figures["avg_days_to_win"],
+        )
+        if any(value is None for value in inputs) or not figures["avg_days_to_win"]:
+            return None
+        return (
+            figures["open_count"]
+            * figures["avg_won_revenue"]
+            * win_percentage
+            / 100.0
+            / figures["avg_days_to_win"]
+        )

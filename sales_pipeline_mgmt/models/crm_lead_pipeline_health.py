@@ -1,0 +1,612 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
+
+_logger = logging.getLogger(__name__)
+
+
+class CrmLead(models.Model):
+    """Pipeline health: reminders paused until a date, stalled opportunities,
+    follow-up activities and overloaded salespeople, and the scheduled jobs
+    that flag them."""
+
+    _inherit = "crm.lead"
+
+    # Pipeline health
+    is_stalled = fields.Boolean(
+        string="Stalled",
+        readonly=True,
+        copy=False,
+        help="Set by the stall detection job when the opportunity stays in its "
+        "stage longer than the stage allows; cleared when it changes stage.",
+    )
+    stalled_since = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When the current stay went past its stage's stall threshold (set by the "
+        "stall detection, cleared by a stage change).",
+    )
+    stalled_count = fields.Integer(
+        string="# Stalled",
+        readonly=True,
+        copy=False,
+        default=0,
+        aggregator="sum",
+        help="1 when the opportunity is stalled: summed in pipeline columns.",
+    )
+    stall_escalated_on = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When the team leader was warned that the opportunity stays stalled past "
+        "twice its stage's threshold.",
+    )
+    pipeline_pause_until = fields.Date(
+        string="Pause Reminders Until",
+        copy=False,
+        tracking=True,
+        help="Until this date (excluded), no follow-up activity is planned and "
+        "stall detection ignores this opportunity. The pause ends by itself.",
+    )
+    pipeline_pause_reason = fields.Char(
+        string="Pause Reason",
+        copy=False,
+        help="Why reminders are paused, e.g. customer on holiday until the 15th.",
+    )
+    is_pipeline_paused = fields.Boolean(
+        string="Reminders Paused",
+        compute="_compute_is_pipeline_paused",
+        help="Follow-ups and stall detection leave this lead alone until the pause "
+        "date.",
+    )
+    is_user_overloaded = fields.Boolean(
+        string="Overloaded Salesperson",
+        compute="_compute_is_user_overloaded",
+        search="_search_is_user_overloaded",
+        help="The salesperson has more open opportunities in this team than the "
+        "team allows.",
+    )
+
+    def _auto_init(self):
+        cr = self.env.cr
+        for column, column_type in (
+            ("is_stalled", "bool"),
+            ("stalled_since", "timestamp"),
+            ("stall_escalated_on", "timestamp"),
+        ):
+            # pipeline health columns start empty: no lead is stalled yet
+            if not column_exists(cr, "crm_lead", column):
+                create_column(cr, "crm_lead", column, column_type)
+        self._create_counter_column("stalled_count")
+        return super()._auto_init()
+
+    @api.depends("pipeline_pause_until")
+    def _compute_is_pipeline_paused(self):
+        today = fields.Date.context_today(self)
+        for lead in self:
+            lead.is_pipeline_paused = bool(
+                lead.pipeline_pause_until and lead.pipeline_pause_until > today
+            )
+
+    @api.depends("user_id", "team_id", "stage_id", "active", "type")
+    def _compute_is_user_overloaded(self):
+        overloaded = {
+            (team.id, user.id)
+            for team, users in self.env["crm.team"]._get_overloaded_users().items()
+            for user, _count, _limit in users
+        }
+        for lead in self:
+            lead.is_user_overloaded = bool(
+                lead._is_open_opportunity()
+                and (lead.team_id.id, lead.user_id.id) in overloaded
+            )
+
+    def _search_is_user_overloaded(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Overloaded Salesperson."))
+        pairs = [
+            [("team_id", "=", team.id), ("user_id", "=", user.id)]
+            for team, users in self.env["crm.team"]._get_overloaded_users().items()
+            for user, _count, _limit in users
+        ]
+        domain = (
+            expression.AND([self._get_open_opportunity_domain(), expression.OR(pairs)])
+            if pairs
+            else expression.FALSE_DOMAIN
+        )
+        if (operator == "=") != value:
+            return ["!", *domain] if pairs else expression.TRUE_DOMAIN
+        return domain
+
+    # ------------------------------------------------------------
+    # STAGE MOVE HOOK
+    # ------------------------------------------------------------
+
+    def _on_stage_moved(self, previous_stages):
+        super()._on_stage_moved(previous_stages)
+        # new leads are not stalled; the moved ones' flags are in the cache
+        # crm's own write filled
+        stalled_leads = self.filtered(
+            lambda lead: lead.id in previous_stages and lead.is_stalled
+        )
+        if stalled_leads:
+            stalled_leads._reset_stall()
+
+    # ------------------------------------------------------------
+    # PIPELINE HEALTH: PAUSE AND STALL RESET
+    # ------------------------------------------------------------
+
+    def _reset_stall(self):
+        """Clear the stall flag of ``self`` (leads that just changed stage) and
+        mark the addon's open stall activities on them as done."""
+        self.write(
+            {
+                "is_stalled": False,
+                "stalled_since": False,
+                "stalled_count": 0,
+                "stall_escalated_on": False,
+            }
+        )
+        activities = (
+            self.env["mail.activity"]
+            # the activities may be assigned to the team leader: marking them
+            # done is part of the move the user was allowed to make
+            .sudo()
+            .search(self._get_stall_activity_domain())
+        )
+        if activities:
+            activities.action_feedback(
+                feedback=self.env._("The opportunity changed stage.")
+            )
+
+    def _get_stall_activity_domain(self):
+        return [
+            ("res_model", "=", "crm.lead"),
+            ("res_id", "in", self.ids),
+            ("pipeline_health_kind", "in", ("stall", "escalation")),
+        ]
+
+    # ------------------------------------------------------------
+    # PIPELINE HEALTH: JOBS
+    # ------------------------------------------------------------
+    # The jobs run as base.user_root, like crm's own crons: they read every
+    # company's opportunities and plan activities for other users. Each call
+    # processes one bounded batch, found in SQL among the leads that need
+    # action only (so a second run finds nothing), then reports its progress:
+    # the framework commits and calls again.
+
+    @api.model
+    def _get_pipeline_health_batch_size(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sales_pipeline_mgmt.pipeline_health_batch_size")
+        )
+        try:
+            return max(int(value), 1) if value else 1000
+        except ValueError:
+            return 1000
+
+    @api.model
+    def _cron_follow_up(self):
+        result = self._plan_follow_up_activities()
+        self.env["ir.cron"]._notify_progress(
+            done=result["done"], remaining=result["remaining"]
+        )
+
+    @api.model
+    def _cron_detect_stalls(self):
+        result = self._detect_stalls()
+        self.env["ir.cron"]._notify_progress(
+            done=result["done"], remaining=result["remaining"]
+        )
+
+    def _get_pipeline_health_activity_type(self, activity_type=None):
+        """The given activity type, else To-Do; raise when none is left."""
+        if not activity_type:
+            # cached lookup, no query per record (unlike env.ref)
+            todo_id = self.env["ir.model.data"]._xmlid_to_res_id(
+                "mail.mail_activity_data_todo", raise_if_not_found=False
+            )
+            activity_type = self.env["mail.activity.type"].browse(todo_id)
+        if not activity_type:
+            raise UserError(self.env._("No activity type is available."))
+        return activity_type
+
+    def _prepare_pipeline_health_activity_values(
+        self, kind, user, activity_type, summary, note=False
+    ):
+        self.ensure_one()
+        return {
+            "res_model_id": self.env["ir.model"]._get_id(self._name),
+            "res_id": self.id,
+            "activity_type_id": activity_type.id,
+            "summary": summary,
+            "note": note,
+            "date_deadline": fields.Date.context_today(self),
+            "user_id": user.id,
+            "pipeline_health_kind": kind,
+        }
+
+    @api.model
+    def _create_pipeline_health_activities(self, vals_by_key):
+        """Create the activities of ``vals_by_key`` ({key: vals}) in one batch,
+        without one assignment e-mail each. If the batch fails, retry each
+        one under its own savepoint, log and skip the failing ones.
+
+        :return: the set of keys whose activity was created
+        """
+        activity_model = self.env["mail.activity"].with_context(
+            mail_activity_quick_update=True, mail_create_nosubscribe=True
+        )
+        if not vals_by_key:
+            return set()
+        try:
+            with self.env.cr.savepoint():
+                activity_model.create(list(vals_by_key.values()))
+            return set(vals_by_key)
+        except Exception:  # noqa: BLE001 - retried record per record below
+            _logger.info("Pipeline health: batch failed, retrying one by one")
+        done = set()
+        for key, vals in vals_by_key.items():
+            try:
+                with self.env.cr.savepoint():
+                    activity_model.create([vals])
+                done.add(key)
+            except Exception:  # a bad record never blocks the rest
+                _logger.warning(
+                    "Pipeline health: activity skipped for %s", key, exc_info=True
+                )
+        return done
+
+    def _pipeline_health_common_sql(self, enabled_column):
+        """WHERE clauses shared by the jobs: open opportunity, not paused,
+        company using the job. Tables: crm_lead l, crm_stage s, res_company c."""
+        return SQL(
+            """
+                l.active
+            AND l.type = 'opportunity'
+            AND NOT COALESCE(s.is_won, FALSE)
+            AND (l.pipeline_pause_until IS NULL OR l.pipeline_pause_until <= %(today)s)
+            AND (l.company_id IS NULL OR c.%(enabled)s)
+            """,
+            today=fields.Date.context_today(self),
+            enabled=SQL.identifier(enabled_column),
+        )
+
+    def _pipeline_health_user_can_read_sql(self):
+        """Whether the salesperson (res_users u) may still see the lead's
+        company; a lead of a company they left gets no activity."""
+        return SQL(
+            """(l.company_id IS NULL OR EXISTS (
+                    SELECT 1 FROM res_company_users_rel cu
+                     WHERE cu.user_id = l.user_id AND cu.cid = l.company_id))"""
+        )
+
+    # Follow-ups -----------------------------------------------------
+
+    def _get_follow_up_candidates_sql(self, now):
+        """Open opportunities without any open activity and without any
+        interaction (message or e-mail, activity done, stage change, creation)
+        for their stage's follow_up_days."""
+        return SQL(
+            """
+            SELECT l.id, l.user_id, u.active AS user_active,
+                   %(user_can_read)s AS user_can_read,
+                   GREATEST(l.create_date, l.date_last_stage_update, msg.last_date)
+                       AS last_touch
+              FROM crm_lead l
+              JOIN crm_stage s ON s.id = l.stage_id
+         LEFT JOIN res_company c ON c.id = l.company_id
+         LEFT JOIN res_users u ON u.id = l.user_id
+         LEFT JOIN LATERAL (
+                SELECT MAX(m.date) AS last_date
+                  FROM mail_message m
+                 WHERE m.model = 'crm.lead' AND m.res_id = l.id
+                   AND (m.message_type IN ('comment', 'email')
+                        OR m.mail_activity_type_id IS NOT NULL)
+               ) msg ON TRUE
+             WHERE %(common)s
+               AND s.follow_up_days > 0
+               AND NOT EXISTS (
+                    SELECT 1 FROM mail_activity a
+                     WHERE a.res_model = 'crm.lead' AND a.res_id = l.id
+                       AND a.active)
+               AND GREATEST(l.create_date, l.date_last_stage_update, msg.last_date)
+                   <= %(now)s - make_interval(days => s.follow_up_days)
+            """,
+            common=self._pipeline_health_common_sql("pipeline_follow_up_enabled"),
+            user_can_read=self._pipeline_health_user_can_read_sql(),
+            now=now,
+        )
+
+    @api.model
+    def _plan_follow_up_activities(self, batch_size=None):
+        """Plan one follow-up activity, due today, for the salesperson of each
+        open opportunity left without contact for its stage's follow_up_days,
+        and send the stage's e-mail template if any. One batch per call.
+
+        :return: dict with done, remaining, failed, and the counts of skipped
+            leads: unassigned, inactive_user, no_access
+        """
+        batch_size = batch_size or self._get_pipeline_health_batch_size()
+        now = self.env.cr.now()
+        self.env.flush_all()
+        candidates = self._get_follow_up_candidates_sql(now)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COUNT(*) FILTER (WHERE user_id IS NOT NULL AND user_active
+                                        AND user_can_read),
+                       COUNT(*) FILTER (WHERE user_id IS NULL),
+                       COUNT(*) FILTER (WHERE user_id IS NOT NULL
+                                        AND NOT user_active),
+                       COUNT(*) FILTER (WHERE user_id IS NOT NULL AND user_active
+                                        AND NOT user_can_read)
+                  FROM (%s) cand
+                """,
+                candidates,
+            )
+        )
+        todo, unassigned, inactive_user, no_access = self.env.cr.fetchone()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id, last_touch FROM (%s) cand
+                 WHERE user_id IS NOT NULL AND user_active AND user_can_read
+                 ORDER BY id LIMIT %s
+                """,
+                candidates,
+                batch_size,
+            )
+        )
+        last_touches = dict(self.env.cr.fetchall())
+        leads = self.browse(list(last_touches))
+        vals_by_key = {}
+        for lead in leads:
+            try:
+                days = (now - last_touches[lead.id]).days
+                vals_by_key[lead.id] = lead._prepare_follow_up_activity_values(days)
+            except Exception:  # a bad record never blocks the rest
+                _logger.warning("Follow-up: lead %s skipped", lead.id, exc_info=True)
+        done_ids = self._create_pipeline_health_activities(vals_by_key)
+        self.browse(sorted(done_ids))._send_follow_up_mails()
+        failed = len(leads) - len(done_ids)
+        _logger.info(
+            "Follow-up: %s activities planned, %s failed, %s remaining; "
+            "skipped: %s without salesperson, %s with an archived salesperson, "
+            "%s of a company their salesperson left",
+            len(done_ids),
+            failed,
+            todo - len(leads),
+            unassigned,
+            inactive_user,
+            no_access,
+        )
+        return {
+            "done": len(done_ids),
+            "remaining": max(todo - len(leads), 0),
+            "failed": failed,
+            "unassigned": unassigned,
+            "inactive_user": inactive_user,
+            "no_access": no_access,
+        }
+
+    def _prepare_follow_up_activity_values(self, days):
+        self.ensure_one()
+        stage = self.stage_id
+        return self._prepare_pipeline_health_activity_values(
+            "follow_up",
+            self.user_id,
+            self._get_pipeline_health_activity_type(stage.follow_up_activity_type_id),
+            self.env._(
+                "Follow up: %(days)s days without contact in %(stage)s",
+                days=days,
+                stage=stage.name,
+            ),
+        )
+
+    def _send_follow_up_mails(self):
+        """Queue the stage's follow-up e-mail of each lead of ``self`` (the mail
+        queue sends it) and log it in the chatter, grouped per template."""
+        by_template = self.grouped(
+            lambda lead: lead.stage_id.follow_up_mail_template_id
+        )
+        for template, leads in by_template.items():
+            if not template:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    template.send_mail_batch(leads.ids, force_send=False)
+                    leads._message_log_batch(
+                        {
+                            lead.id: Markup("<p>%s</p>")
+                            % self.env._(
+                                "Follow-up e-mail queued: %(template)s.",
+                                template=template.name,
+                            )
+                            for lead in leads
+                        }
+                    )
+            except Exception:  # a bad template never blocks the rest
+                _logger.warning(
+                    "Follow-up: e-mail %s not sent", template.id, exc_info=True
+                )
+
+    # Stalls ---------------------------------------------------------
+
+    def _get_stall_candidates_sql(self, now):
+        """Open opportunities in their stage for longer than its stall_days
+        that are not flagged yet, or flagged and past twice the threshold with
+        a team leader to warn and no escalation yet."""
+        return SQL(
+            """
+            SELECT l.id, l.is_stalled, l.user_id,
+                   u.active AND %(user_can_read)s AS user_active,
+                   t.user_id AS leader_id, s.stall_days,
+                   COALESCE(l.date_last_stage_update, l.create_date) AS since
+              FROM crm_lead l
+              JOIN crm_stage s ON s.id = l.stage_id
+         LEFT JOIN res_company c ON c.id = l.company_id
+         LEFT JOIN res_users u ON u.id = l.user_id
+         LEFT JOIN crm_team t ON t.id = l.team_id
+         LEFT JOIN res_users leader ON leader.id = t.user_id
+             WHERE %(common)s
+               AND s.stall_days > 0
+               AND COALESCE(l.date_last_stage_update, l.create_date)
+                   <= %(now)s - make_interval(days => s.stall_days)
+               AND (NOT COALESCE(l.is_stalled, FALSE)
+                    OR (l.stall_escalated_on IS NULL
+                        AND leader.active
+                        AND COALESCE(l.date_last_stage_update, l.create_date)
+                            <= %(now)s - make_interval(days => 2 * s.stall_days)))
+            """,
+            common=self._pipeline_health_common_sql("pipeline_stall_enabled"),
+            user_can_read=self._pipeline_health_user_can_read_sql(),
+            now=now,
+        )
+
+    @api.model
+    def _detect_stalls(self, batch_size=None):
+        """Flag the open opportunities that stay in their stage longer than its
+        stall_days, plan one "Stalled opportunity" activity for the
+        salesperson, and past twice the threshold one escalation activity for
+        the team leader. One batch per call.
+
+        :return: dict with done, remaining, failed
+        """
+        batch_size = batch_size or self._get_pipeline_health_batch_size()
+        now = self.env.cr.now()
+        self.env.flush_all()
+        candidates = self._get_stall_candidates_sql(now)
+        self.env.cr.execute(SQL("SELECT COUNT(*) FROM (%s) cand", candidates))
+        todo = self.env.cr.fetchone()[0]
+        self.env.cr.execute(
+            SQL("SELECT * FROM (%s) cand ORDER BY id LIMIT %s", candidates, batch_size)
+        )
+        rows = self.env.cr.dictfetchall()
+        leads = self.browse([row["id"] for row in rows])
+        stalled_type = self.env.ref(
+            "sales_pipeline_mgmt.mail_activity_type_stalled", raise_if_not_found=False
+        )
+        vals_by_key = {}
+        flags = {}  # lead id -> (stalled_since, escalated_on or None)
+        failed = 0
+        for row, lead in zip(rows, leads, strict=True):
+            try:
+                threshold = timedelta(days=row["stall_days"])
+                days = (now - row["since"]).days
+                if not row["is_stalled"]:
+                    flags[lead.id] = (row["since"] + threshold, None)
+                    if row["user_id"] and row["user_active"]:
+                        vals_by_key[(lead.id, "stall")] = (
+                            lead._prepare_stall_activity_values(stalled_type, days)
+                        )
+                    elif row["user_id"]:
+                        _logger.warning(
+                            "Stall detection: lead %s flagged, its salesperson "
+                            "is archived or left its company",
+                            lead.id,
+                        )
+                if row["leader_id"] and now - row["since"] >= 2 * threshold:
+                    flags[lead.id] = (
+                        flags.get(lead.id, (None,))[0] or lead.stalled_since,
+                        now,
+                    )
+                    vals_by_key[(lead.id, "escalation")] = (
+                        lead._prepare_stall_escalation_values(stalled_type, days)
+                    )
+            except Exception:  # a bad record never blocks the rest
+                failed += 1
+                flags.pop(lead.id, None)
+                vals_by_key.pop((lead.id, "stall"), None)
+                _logger.warning(
+                    "Stall detection: lead %s skipped", lead.id, exc_info=True
+                )
+        done_keys = self._create_pipeline_health_activities(vals_by_key)
+        # a lead whose activity could not be created is left as it was: the
+        # next run tries again
+        failed_ids = {lead_id for lead_id, _kind in set(vals_by_key) - done_keys}
+        failed += len(failed_ids)
+        updates = [
+            (lead_id, since, escalated)
+            for lead_id, (since, escalated) in flags.items()
+            if lead_id not in failed_ids
+        ]
+        if updates:
+            self._write_stall_flags(updates)
+        _logger.info(
+            "Stall detection: %s opportunities flagged or escalated, %s failed, "
+            "%s remaining",
+            len(updates),
+            failed,
+            todo - len(rows),
+        )
+        return {
+            "done": len(updates),
+            "remaining": max(todo - len(rows), 0),
+            "failed": failed,
+        }
+
+    def _write_stall_flags(self, updates):
+        """Set the stall flags in one query. ``updates`` is a list of
+        (lead id, stalled since, escalated on or None)."""
+        self.flush_model(
+            ["is_stalled", "stalled_since", "stalled_count", "stall_escalated_on"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead
+                   SET is_stalled = TRUE,
+                       stalled_count = 1,
+                       stalled_since = flags.since,
+                       stall_escalated_on = COALESCE(
+                           flags.escalated, crm_lead.stall_escalated_on)
+                  FROM (VALUES %s) AS flags(lead_id, since, escalated)
+                 WHERE crm_lead.id = flags.lead_id
+                """,
+                SQL(", ").join(
+                    SQL("(%s, %s::timestamp, %s::timestamp)", lead_id, since, escalated)
+                    for lead_id, since, escalated in updates
+                ),
+            )
+        )
+        self.invalidate_model(
+            ["is_stalled", "stalled_since", "stalled_count", "stall_escalated_on"]
+        )
+
+    def _prepare_stall_activity_values(self, activity_type, days):
+        self.ensure_one()
+        return self._prepare_pipeline_health_activity_values(
+            "stall",
+            self.user_id,
+            self._get_pipeline_health_activity_type(activity_type),
+            self.env._(
+                "Stalled: %(days)s days in %(stage)s",
+                days=days,
+                stage=self.stage_id.name,
+            ),
+        )
+
+    def _prepare_stall_escalation_values(self, activity_type, days):
+        self.ensure_one()
+        return self._prepare_pipeline_health_activity_values(
+            "escalation",
+            self.team_id.user_id,
+            self._get_pipeline_health_activity_type(activity_type),
+            self.env._(
+                "Escalation: %(days)s days in %(stage)s (%(salesperson)s)",
+                days=days,
+                stage=self.stage_id.name,
+                salesperson=self.user_id.name or self.env._("no salesperson"),
+            ),
+        )
