@@ -1,5 +1,6 @@
 from . import crm_standard_stage
 from . import crm_stage
+from . import crm_stage_pipeline_health
 from . import crm_lead_stage_history
 
 # crm.lead, one file per feature. crm_lead comes first: its class is the one
@@ -12,9 +13,11 @@ from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
 from . import crm_lead_stage_move
 from . import crm_team
+from . import crm_team_pipeline_health
 from . import sales_pipeline_demo
 from . import digest_digest
 from . import crm_pipeline_snapshot
 from . import mail_activity
 from . import res_company
+from . import res_company_pipeline_health
 from . import res_config_settings

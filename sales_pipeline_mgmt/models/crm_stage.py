@@ -6,6 +6,9 @@ from odoo.tools import SQL
 
 
 class CrmStage(models.Model):
+    """The stage's place in the sales process: its standard stage, its
+    velocity and conversion, and the rules a lead must meet to enter it."""
+
     _inherit = "crm.stage"
 
     # Standard process
@@ -48,54 +51,7 @@ class CrmStage(models.Model):
         "or lost), the share that was won.",
     )
 
-    def _compute_stage_figures(self):
-        figures = self.env["crm.lead.stage.history"]._read_stage_figures(
-            "stage_id", self._origin.ids
-        )
-        for record in self:
-            values = figures.get(record._origin.id, {})
-            record.avg_days_in_stage = values.get("avg_days") or 0.0
-            record.current_lead_count = values.get("current_count") or 0
-            record.forward_rate = values.get("forward_rate") or 0.0
-            record.stage_win_rate = values.get("win_rate") or 0.0
-
-    # Pipeline health
-    stall_days = fields.Integer(
-        string="Stalled After (Days)",
-        compute="_compute_stall_days",
-        store=True,
-        readonly=False,
-        help="Days an open opportunity may stay in this stage before it is "
-        "flagged as stalled. Defaults from the standard stage (or, when that sets "
-        "none, from the company's default in Settings). 0 turns it off.",
-    )
-    follow_up_days = fields.Integer(
-        string="Follow-up After (Days)",
-        compute="_compute_follow_up_days",
-        store=True,
-        readonly=False,
-        help="Days without any interaction (message, note, activity done, stage "
-        "change) after which a follow-up activity is planned for the salesperson. "
-        "Defaults from the standard stage (or, when that sets none, from the "
-        "company's default in Settings). 0 turns it off.",
-    )
-    follow_up_activity_type_id = fields.Many2one(
-        "mail.activity.type",
-        string="Follow-up Activity Type",
-        default=lambda self: self._default_follow_up_activity_type_id(),
-        ondelete="set null",
-        domain="['|', ('res_model', '=', False), ('res_model', '=', 'crm.lead')]",
-        help="Type of the follow-up activities planned in this stage (To-Do when "
-        "empty).",
-    )
-    follow_up_mail_template_id = fields.Many2one(
-        "mail.template",
-        string="Follow-up E-mail",
-        ondelete="set null",
-        domain="[('model', '=', 'crm.lead')]",
-        help="When set, a follow-up also sends this e-mail to the opportunity's "
-        "contact through the mail queue and logs it in the chatter.",
-    )
+    # Stage rules (see crm.lead's _check_stage_moves)
     allow_skip = fields.Boolean(
         string="Can Be Skipped",
         default=True,
@@ -113,39 +69,16 @@ class CrmStage(models.Model):
         "these fields is empty.",
     )
 
-    def _default_follow_up_activity_type_id(self):
-        return self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
-
-    @api.depends("standard_stage_id")
-    def _compute_stall_days(self):
-        for stage in self:
-            stage.stall_days = (
-                stage.standard_stage_id.stall_days
-                or (stage.team_id.company_id or self.env.company).pipeline_stall_days
-            )
-
-    @api.depends("standard_stage_id")
-    def _compute_follow_up_days(self):
-        for stage in self:
-            stage.follow_up_days = (
-                stage.standard_stage_id.follow_up_days
-                or (
-                    stage.team_id.company_id or self.env.company
-                ).pipeline_follow_up_days
-            )
-
-    @api.constrains("stall_days", "follow_up_days")
-    def _check_pipeline_health_days(self):
-        for stage in self:
-            for fname in ("stall_days", "follow_up_days"):
-                if stage[fname] < 0:
-                    raise ValidationError(
-                        self.env._(
-                            "%(field)s cannot be negative on stage %(stage)s.",
-                            field=self._fields[fname]._description_string(self.env),
-                            stage=stage.display_name,
-                        )
-                    )
+    def _compute_stage_figures(self):
+        figures = self.env["crm.lead.stage.history"]._read_stage_figures(
+            "stage_id", self._origin.ids
+        )
+        for record in self:
+            values = figures.get(record._origin.id, {})
+            record.avg_days_in_stage = values.get("avg_days") or 0.0
+            record.current_lead_count = values.get("current_count") or 0
+            record.forward_rate = values.get("forward_rate") or 0.0
+            record.stage_win_rate = values.get("win_rate") or 0.0
 
     @api.constrains("required_field_ids")
     def _check_required_field_ids(self):
