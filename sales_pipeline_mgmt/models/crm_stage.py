@@ -9,7 +9,8 @@ class CrmStage(models.Model):
     """The stage's place in the sales process: its standard stage, its
     velocity and conversion, and the rules a lead must meet to enter it."""
 
-    _inherit = "crm.stage"
+    _name = "crm.stage"
+    _inherit = ("crm.stage", "crm.stage.figures.mixin")
 
     # Standard process
     standard_stage_id = fields.Many2one(
@@ -24,33 +25,6 @@ class CrmStage(models.Model):
         string="Guidance",
         related="standard_stage_id.description",
     )
-    # Velocity and conversion (computed on demand, see _read_stage_figures)
-    avg_days_in_stage = fields.Float(
-        string="Avg. Days in Stage",
-        compute="_compute_stage_figures",
-        digits=(16, 1),
-        help="Average number of days the finished stays in this stage lasted.",
-    )
-    current_lead_count = fields.Integer(
-        string="Leads in Stage",
-        compute="_compute_stage_figures",
-        help="Active leads and opportunities currently in this stage.",
-    )
-    forward_rate = fields.Float(
-        string="Moved Forward (%)",
-        compute="_compute_stage_figures",
-        digits=(16, 1),
-        help="Share of the finished stays in this stage that ended by moving "
-        "forward in the pipeline (rather than backward or out of it).",
-    )
-    stage_win_rate = fields.Float(
-        string="Win Rate from Stage (%)",
-        compute="_compute_stage_figures",
-        digits=(16, 1),
-        help="Among the leads that entered this stage and are now closed (won "
-        "or lost), the share that was won.",
-    )
-
     # Stage rules (see crm.lead's _check_stage_moves)
     allow_skip = fields.Boolean(
         string="Can Be Skipped",
@@ -68,17 +42,6 @@ class CrmStage(models.Model):
         help="Exit criteria: an opportunity cannot enter this stage while any of "
         "these fields is empty.",
     )
-
-    def _compute_stage_figures(self):
-        figures = self.env["crm.lead.stage.history"]._read_stage_figures(
-            "stage_id", self._origin.ids
-        )
-        for record in self:
-            values = figures.get(record._origin.id, {})
-            record.avg_days_in_stage = values.get("avg_days") or 0.0
-            record.current_lead_count = values.get("current_count") or 0
-            record.forward_rate = values.get("forward_rate") or 0.0
-            record.stage_win_rate = values.get("win_rate") or 0.0
 
     @api.constrains("required_field_ids")
     def _check_required_field_ids(self):

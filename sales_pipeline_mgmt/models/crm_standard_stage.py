@@ -10,8 +10,10 @@ class CrmStandardStage(models.Model):
     pipelines with different stage names comparable in reports."""
 
     _name = "crm.standard.stage"
+    _inherit = "crm.stage.figures.mixin"
     _description = "Standard Sales Stage"
     _order = "sequence, id"
+    _stage_figures_groupby = "standard_stage_id"
 
     # Identification
     name = fields.Char(required=True, translate=True)
@@ -50,35 +52,6 @@ class CrmStandardStage(models.Model):
         compute="_compute_stage_count",
         help="Number of company and team stages mapped onto this standard stage.",
     )
-    # Velocity and conversion (computed on demand, see _read_stage_figures)
-    avg_days_in_stage = fields.Float(
-        string="Avg. Days in Stage",
-        compute="_compute_stage_figures",
-        digits=(16, 1),
-        help="Average number of days the finished stays in the stages mapped "
-        "onto this standard stage lasted.",
-    )
-    current_lead_count = fields.Integer(
-        string="Leads in Stage",
-        compute="_compute_stage_figures",
-        help="Active leads and opportunities currently in the stages mapped "
-        "onto this standard stage.",
-    )
-    forward_rate = fields.Float(
-        string="Moved Forward (%)",
-        compute="_compute_stage_figures",
-        digits=(16, 1),
-        help="Share of the finished stays in the stages mapped onto this "
-        "standard stage that ended by moving forward in the pipeline (rather "
-        "than backward or out of it).",
-    )
-    stage_win_rate = fields.Float(
-        string="Win Rate from Stage (%)",
-        compute="_compute_stage_figures",
-        digits=(16, 1),
-        help="Among the leads that entered the stages mapped onto this standard "
-        "stage and are now closed (won or lost), the share that was won.",
-    )
 
     @api.depends("stage_ids")
     def _compute_stage_count(self):
@@ -91,17 +64,6 @@ class CrmStandardStage(models.Model):
         )
         for standard_stage in self:
             standard_stage.stage_count = counts.get(standard_stage, 0)
-
-    def _compute_stage_figures(self):
-        figures = self.env["crm.lead.stage.history"]._read_stage_figures(
-            "standard_stage_id", self._origin.ids
-        )
-        for record in self:
-            values = figures.get(record._origin.id, {})
-            record.avg_days_in_stage = values.get("avg_days") or 0.0
-            record.current_lead_count = values.get("current_count") or 0
-            record.forward_rate = values.get("forward_rate") or 0.0
-            record.stage_win_rate = values.get("win_rate") or 0.0
 
     # ------------------------------------------------------------
     # CONSTRAINTS
