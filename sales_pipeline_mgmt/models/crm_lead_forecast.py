@@ -372,7 +372,7 @@ closed_lead AS (
         self.env["crm.stage"].flush_model(["is_won"])
         self.env["crm.standard.stage"].flush_model(["sequence"])
         self.env["res.company"].flush_model(
-            self.env["res.company"]._get_forecast_positive_fields()
+            self.env["res.company"]._get_forecast_setting_fields()
         )
         now = self.env.cr.now()
         if lead_ids is None:

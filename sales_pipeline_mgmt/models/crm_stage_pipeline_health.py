@@ -1,14 +1,14 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 
 class CrmStage(models.Model):
     """Pipeline health settings of a stage: when its opportunities count as
     stalled and when they need a follow-up."""
 
-    _inherit = "crm.stage"
+    _name = "crm.stage"
+    _inherit = ("crm.stage", "crm.pipeline.setting.mixin")
 
     stall_days = fields.Integer(
         string="Stalled After (Days)",
@@ -68,15 +68,10 @@ class CrmStage(models.Model):
                 ).pipeline_follow_up_days
             )
 
-    @api.constrains("stall_days", "follow_up_days")
-    def _check_pipeline_health_days(self):
-        for stage in self:
-            for fname in ("stall_days", "follow_up_days"):
-                if stage[fname] < 0:
-                    raise ValidationError(
-                        self.env._(
-                            "%(field)s cannot be negative on stage %(stage)s.",
-                            field=self._fields[fname]._description_string(self.env),
-                            stage=stage.display_name,
-                        )
-                    )
+    @api.model
+    def _get_non_negative_setting_fields(self):
+        return [
+            *super()._get_non_negative_setting_fields(),
+            "stall_days",
+            "follow_up_days",
+        ]

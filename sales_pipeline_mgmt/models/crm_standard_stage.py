@@ -10,7 +10,7 @@ class CrmStandardStage(models.Model):
     pipelines with different stage names comparable in reports."""
 
     _name = "crm.standard.stage"
-    _inherit = "crm.stage.figures.mixin"
+    _inherit = ("crm.stage.figures.mixin", "crm.pipeline.setting.mixin")
     _description = "Standard Sales Stage"
     _order = "sequence, id"
     _stage_figures_groupby = "standard_stage_id"
@@ -53,6 +53,14 @@ class CrmStandardStage(models.Model):
         help="Number of company and team stages mapped onto this standard stage.",
     )
 
+    @api.model
+    def _get_non_negative_setting_fields(self):
+        return [
+            *super()._get_non_negative_setting_fields(),
+            "stall_days",
+            "follow_up_days",
+        ]
+
     @api.depends("stage_ids")
     def _compute_stage_count(self):
         counts = dict(
@@ -85,19 +93,6 @@ class CrmStandardStage(models.Model):
                         code=standard_stage.code,
                     )
                 )
-
-    @api.constrains("stall_days", "follow_up_days")
-    def _check_days_not_negative(self):
-        for standard_stage in self:
-            for fname in ("stall_days", "follow_up_days"):
-                if standard_stage[fname] < 0:
-                    raise ValidationError(
-                        self.env._(
-                            "%(field)s cannot be negative on standard stage %(stage)s.",
-                            field=self._fields[fname]._description_string(self.env),
-                            stage=standard_stage.display_name,
-                        )
-                    )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_mapped(self):

@@ -3,7 +3,6 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists
 
@@ -14,7 +13,8 @@ class CrmTeam(models.Model):
     """Overloaded salespeople: the team's limit of open opportunities per
     salesperson, and the job that warns the team leader."""
 
-    _inherit = "crm.team"
+    _name = "crm.team"
+    _inherit = ("crm.team", "crm.pipeline.setting.mixin")
 
     max_open_opportunities = fields.Integer(
         string="Max Open Opportunities per Salesperson",
@@ -70,19 +70,9 @@ class CrmTeam(models.Model):
                 for user, count, limit in users
             )
 
-    @api.constrains("max_open_opportunities")
-    def _check_max_open_opportunities(self):
-        for team in self:
-            if team.max_open_opportunities < 0:
-                raise ValidationError(
-                    self.env._(
-                        "%(field)s cannot be negative (team %(team)s).",
-                        field=self._fields[
-                            "max_open_opportunities"
-                        ]._description_string(self.env),
-                        team=team.display_name,
-                    )
-                )
+    @api.model
+    def _get_non_negative_setting_fields(self):
+        return [*super()._get_non_negative_setting_fields(), "max_open_opportunities"]
 
     def _get_overloaded_users(self):
         """Return {team: [(user, open opportunities, limit)]} for the teams of

@@ -1,13 +1,13 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
     """Settings of the historical forecast, per company."""
 
-    _inherit = "res.company"
+    _name = "res.company"
+    _inherit = ("res.company", "crm.pipeline.setting.mixin")
 
     forecast_history_months = fields.Integer(
         string="Forecast History Window (Months)",
@@ -35,7 +35,7 @@ class ResCompany(models.Model):
     )
 
     @api.model
-    def _get_forecast_positive_fields(self):
+    def _get_forecast_setting_fields(self):
         return [
             "forecast_history_months",
             "forecast_min_sample",
@@ -43,23 +43,9 @@ class ResCompany(models.Model):
             "forecast_accuracy_lead_weeks",
         ]
 
-    @api.constrains(
-        "forecast_history_months",
-        "forecast_min_sample",
-        "forecast_optimistic_margin_days",
-        "forecast_accuracy_lead_weeks",
-    )
-    def _check_forecast_settings(self):
-        for company in self:
-            for field_name in self._get_forecast_positive_fields():
-                if company[field_name] <= 0:
-                    raise ValidationError(
-                        self.env._(
-                            "%(setting)s must be greater than zero (company "
-                            "%(company)s).",
-                            setting=self._fields[field_name].get_description(
-                                self.env, ["string"]
-                            )["string"],
-                            company=company.name,
-                        )
-                    )
+    @api.model
+    def _get_positive_setting_fields(self):
+        return [
+            *super()._get_positive_setting_fields(),
+            *self._get_forecast_setting_fields(),
+        ]

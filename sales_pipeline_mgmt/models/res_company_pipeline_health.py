@@ -1,7 +1,6 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -39,23 +38,11 @@ class ResCompany(models.Model):
         "(new teams). 0 = off.",
     )
 
-    @api.constrains(
-        "pipeline_follow_up_days",
-        "pipeline_stall_days",
-        "pipeline_max_open_opportunities",
-    )
-    def _check_pipeline_health_values(self):
-        for company in self:
-            for fname in (
-                "pipeline_follow_up_days",
-                "pipeline_stall_days",
-                "pipeline_max_open_opportunities",
-            ):
-                if company[fname] < 0:
-                    raise ValidationError(
-                        self.env._(
-                            "%(setting)s cannot be negative (company %(company)s).",
-                            setting=self._fields[fname]._description_string(self.env),
-                            company=company.display_name,
-                        )
-                    )
+    @api.model
+    def _get_non_negative_setting_fields(self):
+        return [
+            *super()._get_non_negative_setting_fields(),
+            "pipeline_follow_up_days",
+            "pipeline_stall_days",
+            "pipeline_max_open_opportunities",
+        ]
