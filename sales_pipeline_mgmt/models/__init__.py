@@ -1,3 +1,4 @@
+from . import crm_pipeline_health_mixin
 from . import crm_pipeline_setting_mixin
 from . import crm_stage_figures_mixin
 from . import crm_standard_stage

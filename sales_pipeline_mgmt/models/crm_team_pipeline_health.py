@@ -14,7 +14,11 @@ class CrmTeam(models.Model):
     salesperson, and the job that warns the team leader."""
 
     _name = "crm.team"
-    _inherit = ("crm.team", "crm.pipeline.setting.mixin")
+    _inherit = (
+        "crm.team",
+        "crm.pipeline.health.mixin",
+        "crm.pipeline.setting.mixin",
+    )
 
     max_open_opportunities = fields.Integer(
         string="Max Open Opportunities per Salesperson",
@@ -149,7 +153,7 @@ class CrmTeam(models.Model):
                 vals_by_key[team.id] = team._prepare_overload_activity_values(users)
             except Exception:  # a bad record never blocks the rest
                 _logger.warning("Overload: team %s skipped", team.id, exc_info=True)
-        done_ids = self.env["crm.lead"]._create_pipeline_health_activities(vals_by_key)
+        done_ids = self._create_pipeline_health_activities(vals_by_key)
         if done_ids:
             self.browse(sorted(done_ids)).write({"overload_notified_on": today})
         _logger.info(
@@ -165,16 +169,15 @@ class CrmTeam(models.Model):
 
     def _prepare_overload_activity_values(self, users):
         self.ensure_one()
-        activity_type = self.env["crm.lead"]._get_pipeline_health_activity_type()
-        return {
-            "res_model_id": self.env["ir.model"]._get_id(self._name),
-            "res_id": self.id,
-            "activity_type_id": activity_type.id,
-            "summary": self.env._(
+        return self._prepare_pipeline_health_activity_values(
+            "overload",
+            self.user_id,
+            self._get_pipeline_health_activity_type(),
+            self.env._(
                 "Overloaded: %(users)s",
                 users=", ".join(user.name for user, *_ in users),
             ),
-            "note": ", ".join(
+            note=", ".join(
                 self.env._(
                     "%(user)s: %(count)s open opportunities (limit %(limit)s)",
                     user=user.name,
@@ -183,7 +186,4 @@ class CrmTeam(models.Model):
                 )
                 for user, count, limit in users
             ),
-            "date_deadline": fields.Date.context_today(self),
-            "user_id": self.user_id.id,
-            "pipeline_health_kind": "overload",
-        }
+        )
