@@ -17,7 +17,6 @@ from . import crm_lead_pipeline_health
 from . import crm_lead_stage_move
 from . import crm_team
 from . import crm_team_pipeline_health
-from . import sales_pipeline_demo
 from . import digest_digest
 from . import crm_pipeline_snapshot
 from . import mail_activity
