@@ -77,10 +77,5 @@ def post_init_hook(env):
     # whose counters it writes, so that no lead row is rewritten twice
     env["crm.lead.stage.history"]._rebuild_from_tracking()
     _fill_standard_stages(env, "crm.lead")
-    # forecast columns were created empty (crm.lead._auto_init): fill them
+    # the forecast of the existing leads, and its statistics
     env["crm.lead"]._refresh_historical_forecast()
-
-
-def uninstall_hook(env):
-    # the forecast statistics cache is a plain table (crm.lead._auto_init)
-    env.cr.execute(SQL("DROP TABLE IF EXISTS crm_lead_forecast_stat"))

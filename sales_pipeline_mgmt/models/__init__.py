@@ -4,7 +4,9 @@ from . import crm_stage_figures_mixin
 from . import crm_standard_stage
 from . import crm_stage
 from . import crm_stage_pipeline_health
+from . import crm_stage_forecast
 from . import crm_lead_stage_history
+from . import crm_lead_forecast_stat
 
 # crm.lead, one file per feature. crm_lead comes first: its class is the one
 # that sees crm.lead as crm defines it (tests and the benchmark call

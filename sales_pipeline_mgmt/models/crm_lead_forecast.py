@@ -2,23 +2,31 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import column_exists, create_column
 
 HISTORICAL_LEVELS = [
     ("team", "Team"),
     ("company", "All Teams"),
     ("lead", "Lead's Own Probability"),
 ]
+# Fields of a lead that its forecast measures (historical and best case
+# revenues, expected deals, optimistic flag) are computed from, besides its
+# stage and its historical probability and predicted closing
+FORECAST_MEASURE_INPUTS = {"expected_revenue", "date_deadline", "active", "company_id"}
 
 
 class CrmLead(models.Model):
     """Historical forecast: each lead's probability, revenue and closing date
-    as the closed leads that went through its stage predict them."""
+    as the closed leads that went through its stage predict them.
 
-    _inherit = "crm.lead"
+    The forecast fields are plain stored columns, so that pivots sum them and
+    filters search them, with one writer: _write_historical_forecast, one SQL
+    statement that computes them all for any number of leads. It runs for
+    every lead every day (and from the settings), for the leads that change
+    stage or are created, and for those whose other inputs change."""
 
-    # Forecast: plain stored columns refreshed in SQL by
-    # _refresh_historical_forecast, so that pivots sum them and filters search them
+    # one class per feature, like mail's mail_thread_*.py (see crm_lead.py)
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
+
     date_deadline = fields.Date(tracking=True)
     close_date_slip_count = fields.Integer(
         string="Close Date Slips",
@@ -57,23 +65,20 @@ class CrmLead(models.Model):
     )
     historical_revenue = fields.Monetary(
         currency_field="company_currency",
-        compute="_compute_historical_revenue",
-        store=True,
+        readonly=True,
         copy=False,
         help="Expected revenue x historical probability / 100.",
     )
     expected_deal_count = fields.Float(
         string="Expected Deals",
-        compute="_compute_historical_revenue",
-        store=True,
+        readonly=True,
         copy=False,
         help="Historical probability / 100: summed, the number of deals expected "
         "to close.",
     )
     best_case_revenue = fields.Monetary(
         currency_field="company_currency",
-        compute="_compute_best_case_revenue",
-        store=True,
+        readonly=True,
         copy=False,
         help="Expected revenue of the deals in the Decision standard stage or later.",
     )
@@ -87,86 +92,29 @@ class CrmLead(models.Model):
     )
     is_close_date_optimistic = fields.Boolean(
         string="Optimistic Close Date",
-        compute="_compute_is_close_date_optimistic",
-        store=True,
+        readonly=True,
         copy=False,
         help="The expected closing date is earlier than the predicted closing by "
         "more than the margin set in the settings.",
     )
 
     def _auto_init(self):
-        cr = self.env.cr
-        # Statistics of the historical forecast, kept by its full refresh and
-        # read when single leads are refreshed (see
-        # _get_forecast_statistics_sql): a cache, not a model; dropped on
-        # uninstall (hooks.py).
-        cr.execute(
-            SQL(
-                """
-                CREATE TABLE IF NOT EXISTS crm_lead_forecast_stat (
-                    company_id int4,
-                    team_id int4,
-                    stage_id int4 NOT NULL,
-                    sample_size int4 NOT NULL,
-                    won_count int4 NOT NULL,
-                    median_days float8
-                )
-                """
-            )
-        )
-        # Forecast columns: filled in SQL by _refresh_historical_forecast (install
-        # hook and cron) rather than by a per-lead recompute at install
-        for column, column_type in self._get_forecast_columns().items():
-            if not column_exists(cr, "crm_lead", column):
-                create_column(cr, "crm_lead", column, column_type)
         self._create_counter_column("close_date_slip_count")
         return super()._auto_init()
 
     @api.model
-    def _get_forecast_columns(self):
-        return {
-            "historical_probability": "float8",
-            "historical_sample_size": "int4",
-            "historical_level": "varchar",
-            "historical_revenue": "numeric",
-            "expected_deal_count": "float8",
-            "best_case_revenue": "numeric",
-            "predicted_close_date": "date",
-            "is_close_date_optimistic": "bool",
-        }
-
-    @api.depends("expected_revenue", "historical_probability")
-    def _compute_historical_revenue(self):
-        for lead in self:
-            probability = lead.historical_probability or 0.0
-            lead.historical_revenue = round(
-                (lead.expected_revenue or 0.0) * probability / 100.0, 2
-            )
-            lead.expected_deal_count = probability / 100.0
-
-    @api.depends("expected_revenue", "standard_stage_id")
-    def _compute_best_case_revenue(self):
-        best_case_stage = self._get_best_case_standard_stage()
-        threshold = best_case_stage.sequence
-        for lead in self:
-            in_best_case = (
-                best_case_stage
-                and lead.standard_stage_id
-                and lead.standard_stage_id.sequence >= threshold
-            )
-            lead.best_case_revenue = lead.expected_revenue if in_best_case else 0.0
-
-    @api.depends("active", "stage_id", "date_deadline", "predicted_close_date")
-    def _compute_is_close_date_optimistic(self):
-        for lead in self:
-            margin = lead.company_id.forecast_optimistic_margin_days or 14
-            lead.is_close_date_optimistic = bool(
-                lead.active
-                and not lead.stage_id.is_won
-                and lead.date_deadline
-                and lead.predicted_close_date
-                and (lead.predicted_close_date - lead.date_deadline).days > margin
-            )
+    def _get_forecast_fields(self):
+        """The fields _write_historical_forecast writes."""
+        return [
+            "historical_probability",
+            "historical_sample_size",
+            "historical_level",
+            "historical_revenue",
+            "expected_deal_count",
+            "best_case_revenue",
+            "predicted_close_date",
+            "is_close_date_optimistic",
+        ]
 
     # ------------------------------------------------------------
     # ORM
@@ -175,121 +123,30 @@ class CrmLead(models.Model):
     def write(self, vals):
         if "date_deadline" in vals:
             self._count_close_date_slips(vals["date_deadline"])
-        return super().write(vals)
+        measure_leads = self.browse()
+        if FORECAST_MEASURE_INPUTS.intersection(vals):
+            # the leads that change stage get their whole forecast refreshed
+            # by _on_stage_moved
+            measure_leads = self - self._get_stage_moving_leads(vals)
+        res = super().write(vals)
+        if measure_leads:
+            self._refresh_forecast_measures(
+                SQL("lead.id IN %s", tuple(measure_leads.ids))
+            )
+        return res
 
     def _on_stage_moved(self, previous_stages):
-        super()._on_stage_moved(previous_stages)
+        res = super()._on_stage_moved(previous_stages)
         if previous_stages:
             # the moved leads' forecast at once, in one query
             self._refresh_historical_forecast(self.ids)
         else:
             self._refresh_historical_forecast_at_commit()
+        return res
 
     # ------------------------------------------------------------
     # FORECAST
     # ------------------------------------------------------------
-
-    @api.model
-    def _get_forecast_statistics_sql(self, lead_ids, now):
-        """The CTEs ``team_stat`` and ``company_stat`` of the forecast refresh:
-        per (company, team, stage) and per (company, stage), the closed sample
-        size, the won count and the median days to win.
-
-        A full refresh (``lead_ids`` None: the daily job, the settings button,
-        the install, snapshots) computes them from the whole stage history and
-        keeps them in the table crm_lead_forecast_stat; refreshing given leads
-        (a stage move, new leads) reads them from that table, so that moving a
-        lead costs a lookup instead of a scan of its stage's whole history."""
-        if lead_ids is not None:
-            return SQL(
-                """
-                team_stat AS (
-                    SELECT company_id, team_id, stage_id, sample_size, won_count,
-                           median_days
-                      FROM crm_lead_forecast_stat
-                     WHERE team_id IS NOT NULL
-                ),
-                company_stat AS (
-                    SELECT company_id, stage_id, sample_size, won_count, median_days
-                      FROM crm_lead_forecast_stat
-                     WHERE team_id IS NULL
-                ),
-                """
-            )
-        return SQL(
-            """
-closed_lead AS (
-                    SELECT lead.id, lead.date_closed,
-                           (lead.active AND stage.is_won AND lead.probability = 100)
-                               AS is_won
-                      FROM crm_lead lead
-                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                     WHERE (lead.active AND stage.is_won AND lead.probability = 100)
-                        OR (NOT lead.active AND lead.probability = 0)
-                ),
-                sample_stay AS (
-                    SELECT history.company_id, history.team_id, history.stage_id,
-                           history.lead_id, history.date_in,
-                           closed_lead.is_won, closed_lead.date_closed
-                      FROM crm_lead_stage_history history
-                      JOIN closed_lead ON closed_lead.id = history.lead_id
-                      LEFT JOIN res_company company ON company.id = history.company_id
-                     WHERE history.date_in <= %(now)s
-                       AND (history.date_out IS NULL
-                            OR history.date_out >= %(now)s - make_interval(months =>
-                                COALESCE(company.forecast_history_months, 12)))
-                                       ),
-                team_sample AS (
-                    SELECT company_id, team_id, stage_id, lead_id,
-                           bool_or(is_won) AS is_won,
-                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
-                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
-                           END AS remaining_days
-                      FROM sample_stay
-                     WHERE team_id IS NOT NULL
-                     GROUP BY company_id, team_id, stage_id, lead_id
-                ),
-                company_sample AS (
-                    SELECT company_id, stage_id, lead_id,
-                           bool_or(is_won) AS is_won,
-                           CASE WHEN bool_or(is_won) THEN GREATEST(EXTRACT(EPOCH FROM (
-                               MAX(date_closed) - MAX(date_in))) / 86400.0, 0)
-                           END AS remaining_days
-                      FROM sample_stay
-                     GROUP BY company_id, stage_id, lead_id
-                ),
-                team_stat AS (
-                    SELECT company_id, team_id, stage_id, COUNT(*) AS sample_size,
-                           COUNT(*) FILTER (WHERE is_won) AS won_count,
-                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
-                               AS median_days
-                      FROM team_sample
-                     GROUP BY company_id, team_id, stage_id
-                ),
-                company_stat AS (
-                    SELECT company_id, stage_id, COUNT(*) AS sample_size,
-                           COUNT(*) FILTER (WHERE is_won) AS won_count,
-                           percentile_cont(0.5) WITHIN GROUP (ORDER BY remaining_days)
-                               AS median_days
-                      FROM company_sample
-                     GROUP BY company_id, stage_id
-                ),
-                stat_cleared AS (DELETE FROM crm_lead_forecast_stat),
-                stat_saved AS (
-                    INSERT INTO crm_lead_forecast_stat (
-                        company_id, team_id, stage_id, sample_size, won_count,
-                        median_days)
-                    SELECT company_id, team_id, stage_id, sample_size, won_count,
-                           median_days
-                      FROM team_stat
-                     UNION ALL
-                    SELECT company_id, NULL, stage_id, sample_size, won_count,
-                           median_days
-                      FROM company_stat
-                ),
-            """,
-            now=now,
-        )
 
     def _refresh_historical_forecast_at_commit(self):
         """Refresh the forecast of new leads just before the transaction
@@ -367,25 +224,59 @@ closed_lead AS (
         """
         if lead_ids is not None and not lead_ids:
             return 0
+        statistics = self.env["crm.lead.forecast.stat"]._get_statistics_sql(
+            self.env.cr.now(), recompute=lead_ids is None
+        )
+        lead_filter = (
+            SQL("TRUE") if lead_ids is None else SQL("lead.id IN %s", tuple(lead_ids))
+        )
+        return self._write_historical_forecast(lead_filter, statistics)
+
+    @api.model
+    def _refresh_forecast_measures(self, lead_filter):
+        """Recompute the forecast measures of the leads matching
+        ``lead_filter`` (SQL on ``lead``) from their stored historical
+        probability and predicted closing, after a change of their other
+        inputs (revenue, closing date, company settings, stage mapping).
+
+        :return: number of leads updated
+        """
+        return self._write_historical_forecast(lead_filter)
+
+    @api.model
+    def _write_historical_forecast(self, lead_filter, statistics=None):
+        """Write the forecast fields of the leads matching ``lead_filter``
+        (SQL on the alias ``lead``) in one UPDATE, the only place they are
+        computed. Rows whose values do not change are not rewritten.
+
+        :param SQL statistics: the CTEs ``team_stat`` and ``company_stat`` of
+            crm.lead.forecast.stat._get_statistics_sql, from which each lead's
+            probability, sample, level and predicted closing are recomputed;
+            None keeps the stored ones and recomputes only the measures
+            derived from them.
+        :return: number of leads updated
+        """
         self.flush_model()
         self.env["crm.lead.stage.history"].flush_model()
+        self.env["crm.lead.forecast.stat"].flush_model()
         self.env["crm.stage"].flush_model(["is_won"])
         self.env["crm.standard.stage"].flush_model(["sequence"])
         self.env["res.company"].flush_model(
             self.env["res.company"]._get_forecast_setting_fields()
         )
         now = self.env.cr.now()
-        if lead_ids is None:
-            lead_filter = SQL("TRUE")
-        else:
-            lead_filter = SQL("lead.id IN %s", tuple(lead_ids))
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH %(statistics)s
-                target AS (
-                    SELECT lead.id, lead.expected_revenue, lead.date_deadline,
-                           lead.date_closed,
+        leads = SQL(
+            """
+                      crm_lead lead
+                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                      LEFT JOIN crm_standard_stage standard
+                             ON standard.id = lead.standard_stage_id
+                      LEFT JOIN res_company company ON company.id = lead.company_id
+            """
+        )
+        measure_inputs = SQL(
+            """
+                           lead.id, lead.expected_revenue, lead.date_deadline,
                            lead.active AND NOT COALESCE(stage.is_won, FALSE)
                                AS is_active_open,
                            COALESCE(company.forecast_optimistic_margin_days, 14)
@@ -394,7 +285,97 @@ closed_lead AS (
                                SELECT best_case.sequence
                                  FROM crm_standard_stage best_case
                                 WHERE best_case.id = %(best_case_stage_id)s), FALSE)
-                               AS is_best_case,
+                               AS is_best_case
+            """,
+            best_case_stage_id=self._get_best_case_standard_stage().id,
+        )
+        if statistics is None:
+            forecast = SQL(
+                """
+                forecast AS (
+                    SELECT %(measure_inputs)s,
+                           lead.historical_probability AS probability,
+                           lead.historical_sample_size AS sample_size,
+                           lead.historical_level AS level,
+                           lead.predicted_close_date AS predicted_date
+                      FROM %(leads)s
+                     WHERE %(lead_filter)s
+                ),
+                """,
+                measure_inputs=measure_inputs,
+                leads=leads,
+                lead_filter=lead_filter,
+            )
+        else:
+            forecast = self._get_historical_forecast_sql(
+                statistics, measure_inputs, leads, lead_filter, now
+            )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH %(forecast)s
+                new_value AS (
+                    SELECT id,
+                           probability::float8 AS historical_probability,
+                           sample_size::int4 AS historical_sample_size,
+                           CASE WHEN level IN ('won', 'lost') THEN NULL
+                                ELSE level END AS historical_level,
+                           ROUND(COALESCE(expected_revenue, 0)
+                                 * COALESCE(probability, 0)::numeric / 100.0, 2)
+                               AS historical_revenue,
+                           (COALESCE(probability, 0) / 100.0)::float8
+                               AS expected_deal_count,
+                           CASE WHEN is_best_case THEN COALESCE(expected_revenue, 0)
+                                ELSE 0 END AS best_case_revenue,
+                           predicted_date AS predicted_close_date,
+                           COALESCE(is_active_open
+                                    AND predicted_date - date_deadline > margin_days,
+                                    FALSE) AS is_close_date_optimistic
+                      FROM forecast
+                )
+                UPDATE crm_lead lead
+                   SET historical_probability = new_value.historical_probability,
+                       historical_sample_size = new_value.historical_sample_size,
+                       historical_level = new_value.historical_level,
+                       historical_revenue = new_value.historical_revenue,
+                       expected_deal_count = new_value.expected_deal_count,
+                       best_case_revenue = new_value.best_case_revenue,
+                       predicted_close_date = new_value.predicted_close_date,
+                       is_close_date_optimistic = new_value.is_close_date_optimistic
+                  FROM new_value
+                 WHERE lead.id = new_value.id
+                   AND (lead.historical_probability, lead.historical_sample_size,
+                        lead.historical_level, lead.historical_revenue,
+                        lead.expected_deal_count, lead.best_case_revenue,
+                        lead.predicted_close_date, lead.is_close_date_optimistic)
+                       IS DISTINCT FROM
+                       (new_value.historical_probability,
+                        new_value.historical_sample_size, new_value.historical_level,
+                        new_value.historical_revenue, new_value.expected_deal_count,
+                        new_value.best_case_revenue, new_value.predicted_close_date,
+                        new_value.is_close_date_optimistic)
+                """,
+                forecast=forecast,
+            )
+        )
+        count = self.env.cr.rowcount
+        self.invalidate_model(self._get_forecast_fields())
+        self.env["crm.lead.forecast.stat"].invalidate_model()
+        return count
+
+    @api.model
+    def _get_historical_forecast_sql(
+        self, statistics, measure_inputs, leads, lead_filter, now
+    ):
+        """The CTEs ``target`` and ``forecast`` of _write_historical_forecast:
+        each lead's level (won, lost, team, all teams or its own), probability,
+        sample and predicted closing, from the statistics of its stage."""
+        return SQL(
+            """
+                %(statistics)s
+                target AS (
+                    SELECT %(measure_inputs)s,
+                           lead.date_closed,
                            CASE WHEN lead.active AND stage.is_won
                                      AND lead.probability = 100 THEN 'won'
                                 WHEN NOT lead.active AND lead.probability = 0
@@ -413,11 +394,7 @@ closed_lead AS (
                            company_stat.sample_size AS company_size,
                            company_stat.won_count AS company_won,
                            company_stat.median_days AS company_median
-                      FROM crm_lead lead
-                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                      LEFT JOIN crm_standard_stage standard
-                             ON standard.id = lead.standard_stage_id
-                      LEFT JOIN res_company company ON company.id = lead.company_id
+                      FROM %(leads)s
                       LEFT JOIN team_stat
                              ON team_stat.stage_id = lead.stage_id
                             AND team_stat.team_id = lead.team_id
@@ -454,52 +431,10 @@ closed_lead AS (
                            END AS predicted_date
                       FROM target
                 ),
-                new_value AS (
-                    SELECT id,
-                           probability::float8 AS historical_probability,
-                           sample_size::int4 AS historical_sample_size,
-                           CASE WHEN level IN ('won', 'lost') THEN NULL
-                                ELSE level END AS historical_level,
-                           ROUND(COALESCE(expected_revenue, 0) * probability::numeric
-                                 / 100.0, 2) AS historical_revenue,
-                           (probability / 100.0)::float8 AS expected_deal_count,
-                           CASE WHEN is_best_case THEN COALESCE(expected_revenue, 0)
-                                ELSE 0 END AS best_case_revenue,
-                           predicted_date AS predicted_close_date,
-                           COALESCE(is_active_open AND level NOT IN ('won', 'lost')
-                                    AND predicted_date - date_deadline > margin_days,
-                                    FALSE) AS is_close_date_optimistic
-                      FROM forecast
-                )
-                UPDATE crm_lead lead
-                   SET historical_probability = new_value.historical_probability,
-                       historical_sample_size = new_value.historical_sample_size,
-                       historical_level = new_value.historical_level,
-                       historical_revenue = new_value.historical_revenue,
-                       expected_deal_count = new_value.expected_deal_count,
-                       best_case_revenue = new_value.best_case_revenue,
-                       predicted_close_date = new_value.predicted_close_date,
-                       is_close_date_optimistic = new_value.is_close_date_optimistic
-                  FROM new_value
-                 WHERE lead.id = new_value.id
-                   AND (lead.historical_probability, lead.historical_sample_size,
-                        lead.historical_level, lead.historical_revenue,
-                        lead.expected_deal_count, lead.best_case_revenue,
-                        lead.predicted_close_date, lead.is_close_date_optimistic)
-                       IS DISTINCT FROM
-                       (new_value.historical_probability,
-                        new_value.historical_sample_size, new_value.historical_level,
-                        new_value.historical_revenue, new_value.expected_deal_count,
-                        new_value.best_case_revenue, new_value.predicted_close_date,
-                        new_value.is_close_date_optimistic)
-                """,
-                now=now,
-                today=now.date(),
-                statistics=self._get_forecast_statistics_sql(lead_ids, now),
-                lead_filter=lead_filter,
-                best_case_stage_id=self._get_best_case_standard_stage().id,
-            )
+            """,
+            statistics=statistics,
+            measure_inputs=measure_inputs,
+            leads=leads,
+            lead_filter=lead_filter,
+            today=now.date(),
         )
-        count = self.env.cr.rowcount
-        self.invalidate_model(list(self._get_forecast_columns()))
-        return count

@@ -132,7 +132,7 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _on_stage_moved(self, previous_stages):
-        super()._on_stage_moved(previous_stages)
+        res = super()._on_stage_moved(previous_stages)
         # new leads are not stalled; the moved ones' flags are in the cache
         # crm's own write filled
         stalled_leads = self.filtered(
@@ -140,6 +140,7 @@ class CrmLead(models.Model):
         )
         if stalled_leads:
             stalled_leads._reset_stall()
+        return res
 
     # ------------------------------------------------------------
     # PIPELINE HEALTH: PAUSE AND STALL RESET

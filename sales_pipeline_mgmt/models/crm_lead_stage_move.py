@@ -12,7 +12,8 @@ class CrmLead(models.Model):
     stage rules that can refuse a move (fields required to enter a stage,
     stages that cannot be skipped)."""
 
-    _inherit = "crm.lead"
+    # one class per feature, like mail's mail_thread_*.py (see crm_lead.py)
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     # Stage history
     stage_history_ids = fields.One2many(
@@ -78,9 +79,10 @@ class CrmLead(models.Model):
         other features react to the move; note the skipped stages after
         them."""
         history_vals = self._record_stage_moves(previous_stages)
-        super()._on_stage_moved(previous_stages)
+        res = super()._on_stage_moved(previous_stages)
         if any(values["move_type"] == "skip" for values in history_vals):
             self._log_skipped_stages(previous_stages)
+        return res
 
     # ------------------------------------------------------------
     # STAGE RULES

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 
 class CrmStandardStage(models.Model):
@@ -72,6 +73,24 @@ class CrmStandardStage(models.Model):
         )
         for standard_stage in self:
             standard_stage.stage_count = counts.get(standard_stage, 0)
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "sequence" in vals:
+            # the best case counts the leads from the Decision standard stage
+            # on: moving Decision may change it for every lead, moving another
+            # standard stage for the leads in it
+            lead_model = self.env["crm.lead"]
+            if lead_model._get_best_case_standard_stage() in self:
+                lead_filter = SQL("lead.standard_stage_id IS NOT NULL")
+            else:
+                lead_filter = SQL("lead.standard_stage_id IN %s", tuple(self.ids))
+            lead_model._refresh_forecast_measures(lead_filter)
+        return res
 
     # ------------------------------------------------------------
     # CONSTRAINTS

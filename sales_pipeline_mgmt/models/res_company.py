@@ -1,6 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class ResCompany(models.Model):
@@ -49,3 +50,11 @@ class ResCompany(models.Model):
             *super()._get_positive_setting_fields(),
             *self._get_forecast_setting_fields(),
         ]
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "forecast_optimistic_margin_days" in vals:
+            self.env["crm.lead"]._refresh_forecast_measures(
+                SQL("lead.company_id IN %s", tuple(self.ids))
+            )
+        return res

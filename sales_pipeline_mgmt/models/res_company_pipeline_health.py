@@ -6,7 +6,8 @@ from odoo import api, fields, models
 class ResCompany(models.Model):
     """Settings of the pipeline health jobs, per company."""
 
-    _inherit = "res.company"
+    # one class per feature, like mail's mail_thread_*.py (see crm_lead.py)
+    _inherit = "res.company"  # pylint: disable=consider-merging-classes-inherited
 
     pipeline_follow_up_enabled = fields.Boolean(
         string="Follow-up Activities",

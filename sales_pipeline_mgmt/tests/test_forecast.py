@@ -2,7 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import date, timedelta
 
+from psycopg2.errors import UniqueViolation
+
 from odoo.tests import tagged, users
+from odoo.tools import SQL, mute_logger
 
 from .common import T0, SalesPipelineCommon
 
@@ -173,6 +176,60 @@ class TestHistoricalForecast(ForecastCommon):
         # kept up to date by the ORM when the revenue changes
         negotiation.expected_revenue = 2500
         self.assertEqual(negotiation.best_case_revenue, 2500.0)
+
+    def test_the_margin_setting_applies_at_once(self):
+        # predicted 2026-03-22: 15 days after the expected closing
+        lead = self._open_lead(date_deadline=date(2026, 3, 7))
+        self._refresh()
+        self.assertTrue(lead.is_close_date_optimistic)
+        self.company.forecast_optimistic_margin_days = 15
+        self.assertFalse(lead.is_close_date_optimistic)
+        self.company.forecast_optimistic_margin_days = 14
+        self.assertTrue(lead.is_close_date_optimistic)
+
+    def test_moving_the_decision_stage_changes_the_best_case_at_once(self):
+        proposal = self._open_lead(expected_revenue=1000)
+        self._refresh()
+        self.assertEqual(proposal.best_case_revenue, 0.0)
+        # Decision before Consideration: Proposal now counts in the best case
+        self.standard_decision.sequence = self.standard_consideration.sequence - 1
+        self.assertEqual(proposal.best_case_revenue, 1000.0)
+        self.standard_decision.sequence = self.standard_consideration.sequence + 1
+        self.assertEqual(proposal.best_case_revenue, 0.0)
+
+    def test_the_statistics_keep_one_line_per_company_team_and_stage(self):
+        stat_model = self.env["crm.lead.forecast.stat"]
+        self._refresh()
+        keys = stat_model.search([]).mapped(
+            lambda stat: (stat.company_id, stat.team_id, stat.stage_id)
+        )
+        self.assertEqual(len(keys), len(set(keys)))
+        self._refresh()
+        self.assertEqual(stat_model.search_count([]), len(keys))
+        # team A in Proposal: 4 closed, 3 won, median 20 days
+        team_line = stat_model.search(
+            [("team_id", "=", self.team.id), ("stage_id", "=", self.stage_proposal.id)]
+        )
+        self.assertEqual(
+            (team_line.sample_size, team_line.won_count, team_line.median_days),
+            (4, 3, 20.0),
+        )
+        # a second line for the same key is refused by the database
+        with (
+            self.assertRaises(UniqueViolation),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO crm_lead_forecast_stat
+                              (company_id, team_id, stage_id, sample_size, won_count)
+                       VALUES (%s, %s, %s, 1, 1)""",
+                    self.company.id,
+                    self.team.id,
+                    self.stage_proposal.id,
+                )
+            )
 
     def test_forecast_measures_sum_in_the_forecast_pivot(self):
         self._open_lead(expected_revenue=1000, probability=50)
