@@ -328,8 +328,7 @@ class SalesPipelineDemo(models.AbstractModel):
                            AVG(lead.historical_probability) AS historical_probability
                       FROM crm_lead lead
                       JOIN crm_stage stage ON stage.id = lead.stage_id
-                     WHERE lead.active AND lead.type = 'opportunity'
-                       AND NOT COALESCE(stage.is_won, FALSE)
+                     WHERE %(open_leads)s
                      GROUP BY lead.stage_id
                 ),
                 past AS (
@@ -389,6 +388,7 @@ class SalesPipelineDemo(models.AbstractModel):
                           past.user_id, past.stage_id, past.standard_stage_id
                 """,
                 dates=snapshot_dates,
+                open_leads=self.env["crm.lead"]._get_open_opportunity_sql(),
                 forecasts=SQL(", ").join(forecasts),
                 uid=self.env.uid,
                 now=self.env.cr.now(),

@@ -126,14 +126,28 @@ class CrmLead(models.Model):
         lost = SQL("(NOT lead.active AND lead.probability = 0)")
         return won, lost
 
+    # Open opportunity: active, an opportunity, not in a won stage. One
+    # condition in the three forms its readers need: a domain, SQL, Python.
+
     @api.model
     def _get_open_opportunity_domain(self):
-        """Open opportunity: active, an opportunity, not in a won stage."""
         return [
             ("active", "=", True),
             ("type", "=", "opportunity"),
+            "|",
+            ("stage_id", "=", False),
             ("stage_id.is_won", "=", False),
         ]
+
+    @api.model
+    def _get_open_opportunity_sql(self, lead_alias="lead", stage_alias="stage"):
+        """On the aliases of crm_lead and of crm_stage joined on its stage."""
+        return SQL(
+            "(%s AND %s = 'opportunity' AND NOT COALESCE(%s, FALSE))",
+            SQL.identifier(lead_alias, "active"),
+            SQL.identifier(lead_alias, "type"),
+            SQL.identifier(stage_alias, "is_won"),
+        )
 
     def _is_open_opportunity(self):
         self.ensure_one()

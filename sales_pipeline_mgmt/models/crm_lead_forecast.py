@@ -279,8 +279,7 @@ class CrmLead(models.Model):
                            lead.id, lead.expected_revenue, lead.date_deadline,
                            lead.active AND NOT COALESCE(stage.is_won, FALSE)
                                AS is_active_open,
-                           COALESCE(company.forecast_optimistic_margin_days, 14)
-                               AS margin_days,
+                           %(margin_days)s AS margin_days,
                            COALESCE(standard.sequence >= (
                                SELECT best_case.sequence
                                  FROM crm_standard_stage best_case
@@ -288,6 +287,9 @@ class CrmLead(models.Model):
                                AS is_best_case
             """,
             best_case_stage_id=self._get_best_case_standard_stage().id,
+            margin_days=self.env["res.company"]._get_forecast_setting_sql(
+                "forecast_optimistic_margin_days"
+            ),
         )
         if statistics is None:
             forecast = SQL(
@@ -370,21 +372,18 @@ class CrmLead(models.Model):
         """The CTEs ``target`` and ``forecast`` of _write_historical_forecast:
         each lead's level (won, lost, team, all teams or its own), probability,
         sample and predicted closing, from the statistics of its stage."""
+        won, lost = self._pipeline_state_sql()
         return SQL(
             """
                 %(statistics)s
                 target AS (
                     SELECT %(measure_inputs)s,
                            lead.date_closed,
-                           CASE WHEN lead.active AND stage.is_won
-                                     AND lead.probability = 100 THEN 'won'
-                                WHEN NOT lead.active AND lead.probability = 0
-                                     THEN 'lost'
-                                WHEN team_stat.sample_size
-                                     >= COALESCE(company.forecast_min_sample, 10)
+                           CASE WHEN %(won)s THEN 'won'
+                                WHEN %(lost)s THEN 'lost'
+                                WHEN team_stat.sample_size >= %(min_sample)s
                                      THEN 'team'
-                                WHEN company_stat.sample_size
-                                     >= COALESCE(company.forecast_min_sample, 10)
+                                WHEN company_stat.sample_size >= %(min_sample)s
                                      THEN 'company'
                                 ELSE 'lead' END AS level,
                            COALESCE(lead.probability, 0) AS own_probability,
@@ -437,4 +436,9 @@ class CrmLead(models.Model):
             leads=leads,
             lead_filter=lead_filter,
             today=now.date(),
+            won=won,
+            lost=lost,
+            min_sample=self.env["res.company"]._get_forecast_setting_sql(
+                "forecast_min_sample"
+            ),
         )

@@ -79,16 +79,14 @@ class CrmLeadForecastStat(models.Model):
                 ),
                 """
             )
+        won, lost = self.env["crm.lead"]._pipeline_state_sql()
         return SQL(
             """
                 closed_lead AS (
-                    SELECT lead.id, lead.date_closed,
-                           (lead.active AND stage.is_won AND lead.probability = 100)
-                               AS is_won
+                    SELECT lead.id, lead.date_closed, %(won)s AS is_won
                       FROM crm_lead lead
                       LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                     WHERE (lead.active AND stage.is_won AND lead.probability = 100)
-                        OR (NOT lead.active AND lead.probability = 0)
+                     WHERE %(won)s OR %(lost)s
                 ),
                 sample_stay AS (
                     SELECT history.company_id, history.team_id, history.stage_id,
@@ -99,8 +97,8 @@ class CrmLeadForecastStat(models.Model):
                       LEFT JOIN res_company company ON company.id = history.company_id
                      WHERE history.date_in <= %(now)s
                        AND (history.date_out IS NULL
-                            OR history.date_out >= %(now)s - make_interval(months =>
-                                COALESCE(company.forecast_history_months, 12)))
+                            OR history.date_out
+                               >= %(now)s - make_interval(months => %(months)s))
                 ),
                 team_sample AS (
                     SELECT company_id, team_id, stage_id, lead_id,
@@ -178,4 +176,9 @@ class CrmLeadForecastStat(models.Model):
                 ),
             """,
             now=now,
+            won=won,
+            lost=lost,
+            months=self.env["res.company"]._get_forecast_setting_sql(
+                "forecast_history_months"
+            ),
         )

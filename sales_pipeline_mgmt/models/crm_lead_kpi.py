@@ -128,10 +128,8 @@ class CrmLead(models.Model):
                        AVG(EXTRACT(EPOCH FROM lead.date_closed - lead.create_date)
                            / 86400.0) FILTER (WHERE %(closed_in)s),
                        AVG(lead.expected_revenue) FILTER (WHERE %(won_in)s),
-                       COUNT(*) FILTER (WHERE %(is_opp)s AND lead.active
-                                        AND NOT %(won)s),
-                       SUM(lead.expected_revenue) FILTER (WHERE %(is_opp)s
-                                        AND lead.active AND NOT %(won)s)
+                       COUNT(*) FILTER (WHERE %(open)s),
+                       SUM(lead.expected_revenue) FILTER (WHERE %(open)s)
                   FROM crm_lead lead
                   LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
                  WHERE lead.id IN %(population)s
@@ -144,6 +142,7 @@ class CrmLead(models.Model):
                 won=won,
                 won_in=won_in_period,
                 closed_in=closed_in_period,
+                open=self._get_open_opportunity_sql(),
                 population=query.subselect(),
             )
         )

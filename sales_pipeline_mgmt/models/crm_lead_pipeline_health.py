@@ -216,12 +216,11 @@ class CrmLead(models.Model):
         company using the job. Tables: crm_lead l, crm_stage s, res_company c."""
         return SQL(
             """
-                l.active
-            AND l.type = 'opportunity'
-            AND NOT COALESCE(s.is_won, FALSE)
+                %(open)s
             AND (l.pipeline_pause_until IS NULL OR l.pipeline_pause_until <= %(today)s)
             AND (l.company_id IS NULL OR c.%(enabled)s)
             """,
+            open=self._get_open_opportunity_sql("l", "s"),
             today=fields.Date.context_today(self),
             enabled=SQL.identifier(enabled_column),
         )

@@ -114,10 +114,7 @@ class CrmPipelineSnapshot(models.Model):
     def _get_snapshot_lead_domain_sql(self):
         """SQL condition on ``lead`` (crm_lead) and ``stage`` (crm_stage) of the
         leads a snapshot counts: open opportunities."""
-        return SQL(
-            "lead.active AND lead.type = 'opportunity'"
-            " AND NOT COALESCE(stage.is_won, FALSE)"
-        )
+        return self.env["crm.lead"]._get_open_opportunity_sql()
 
     @api.model
     def _take_snapshot(self, snapshot_date=None):

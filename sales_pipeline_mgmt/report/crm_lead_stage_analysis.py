@@ -86,6 +86,7 @@ class CrmLeadStageAnalysis(models.Model):
 
     @property
     def _table_query(self):
+        won, lost = self.env["crm.lead"]._pipeline_state_sql()
         return SQL(
             """
             SELECT stay.id, stay.lead_id, stay.stage_id, stay.standard_stage_id,
@@ -95,9 +96,7 @@ class CrmLeadStageAnalysis(models.Model):
                    %(duration)s AS duration_total_days,
                    stay.user_id, stay.team_id, stay.company_id,
                    lead.type AS lead_type,
-                   CASE WHEN lead.active AND stage.is_won AND lead.probability = 100
-                        THEN 'won'
-                        WHEN NOT lead.active AND lead.probability = 0 THEN 'lost'
+                   CASE WHEN %(won)s THEN 'won' WHEN %(lost)s THEN 'lost'
                         ELSE 'open' END AS lead_state
               FROM crm_lead_stage_history stay
               JOIN crm_lead lead ON lead.id = stay.lead_id
@@ -108,4 +107,6 @@ class CrmLeadStageAnalysis(models.Model):
                 " GREATEST(EXTRACT(EPOCH FROM (%s - stay.date_in)) / 86400.0, 0))",
                 self.env.cr.now(),
             ),
+            won=won,
+            lost=lost,
         )

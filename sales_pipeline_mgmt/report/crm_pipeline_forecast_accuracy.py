@@ -97,7 +97,7 @@ class CrmPipelineForecastAccuracy(models.Model):
                          WHERE COALESCE(snapshot.company_id, 0)
                                = COALESCE(forecast_month.company_id, 0)
                            AND snapshot.snapshot_date <= forecast_month.month
-                               - 7 * COALESCE(company.forecast_accuracy_lead_weeks, 4)
+                               - 7 * %(lead_weeks)s
                        ) AS snapshot_date
                   FROM forecast_month
                   LEFT JOIN res_company company
@@ -134,8 +134,7 @@ class CrmPipelineForecastAccuracy(models.Model):
                     ON COALESCE(chosen.company_id, 0) = COALESCE(lead.company_id, 0)
                    AND chosen.month = date_trunc('month', lead.date_closed)::date
                    AND chosen.month_offset BETWEEN 1 AND 3
-                 WHERE lead.active AND stage.is_won AND lead.probability = 100
-                   AND lead.type = 'opportunity'
+                 WHERE %(won)s AND lead.type = 'opportunity'
                  GROUP BY chosen.company_id, chosen.month, chosen.snapshot_date,
                           lead.team_id, lead.user_id
             ),
@@ -176,6 +175,10 @@ class CrmPipelineForecastAccuracy(models.Model):
             today=self.env.cr.now().date(),
             prorated=pick("prorated"),
             historical=pick("historical"),
+            lead_weeks=self.env["res.company"]._get_forecast_setting_sql(
+                "forecast_accuracy_lead_weeks"
+            ),
+            won=self.env["crm.lead"]._pipeline_state_sql()[0],
         )
         # pending ORM writes the query reads are flushed before it runs
         return SQL("%s%s", query, SQL("").join(self._get_flush_markers()))

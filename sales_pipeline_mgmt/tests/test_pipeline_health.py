@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
+from odoo.tools import SQL
 
 from odoo.addons.sales_pipeline_mgmt.models.crm_lead_pipeline_health import CrmLead
 
@@ -467,6 +468,38 @@ class TestOverload(PipelineHealthCommon):
             [("is_user_overloaded", "=", True), ("team_id", "=", self.team.id)]
         )
         self.assertEqual(found, overloaded_leads)
+
+    def test_open_opportunity_reads_the_same_in_its_three_forms(self):
+        in_stage = self._create_opportunities(self.user_salesman, 1)
+        without_stage = self._create_opportunities(self.user_salesman, 1)
+        without_stage.stage_id = False
+        won = self._create_opportunities(
+            self.user_salesman, 1, stage_id=self.stage_won.id
+        )
+        not_opportunity = self._create_opportunities(self.user_salesman, 1, type="lead")
+        lost = self._create_opportunities(self.user_salesman, 1)
+        lost.action_set_lost()
+        lead_model = self.env["crm.lead"].with_context(active_test=False)
+        leads = lead_model.browse(
+            (in_stage | without_stage | won | not_opportunity | lost).ids
+        )
+        by_domain = lead_model.search(
+            [("id", "in", leads.ids), *lead_model._get_open_opportunity_domain()]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """SELECT lead.id FROM crm_lead lead
+                     LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                    WHERE lead.id IN %s AND %s""",
+                tuple(leads.ids),
+                lead_model._get_open_opportunity_sql(),
+            )
+        )
+        by_sql = lead_model.browse(row[0] for row in self.env.cr.fetchall())
+        by_python = leads.filtered(lambda lead: lead._is_open_opportunity())
+        for found in (by_domain, by_sql, by_python):
+            self.assertEqual(found, in_stage | without_stage)
 
     def test_zero_turns_the_limit_off(self):
         self.team.max_open_opportunities = 0
