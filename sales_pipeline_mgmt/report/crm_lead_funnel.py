@@ -1,7 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, frozendict
 
 from .crm_lead_stage_analysis import LEAD_STATES
 
@@ -20,6 +20,24 @@ class CrmLeadFunnel(models.Model):
     _auto = False
     _order = "standard_stage_sequence, lead_id"
     _rec_name = "standard_stage_id"
+    # what the query reads: pending ORM writes to it are flushed first
+    _depends = frozendict(
+        {
+            "crm.lead": [
+                "active",
+                "company_id",
+                "create_date",
+                "probability",
+                "source_id",
+                "stage_id",
+                "team_id",
+                "user_id",
+            ],
+            "crm.lead.stage.history": ["lead_id", "standard_stage_id"],
+            "crm.stage": ["is_won"],
+            "crm.standard.stage": ["active", "sequence"],
+        }
+    )
 
     # Funnel step
     lead_id = fields.Many2one("crm.lead", readonly=True)

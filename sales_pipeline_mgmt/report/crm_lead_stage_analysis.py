@@ -1,7 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, frozendict
 
 from ..models.crm_lead_stage_history import MOVE_TYPES
 
@@ -21,6 +21,27 @@ class CrmLeadStageAnalysis(models.Model):
     _auto = False
     _order = "date_in desc, id desc"
     _rec_name = "stage_id"
+    # what the query reads: pending ORM writes to it are flushed first
+    _depends = frozendict(
+        {
+            "crm.lead.stage.history": [
+                "company_id",
+                "date_in",
+                "date_out",
+                "duration_days",
+                "lead_id",
+                "move_type",
+                "previous_stage_id",
+                "skipped_stage_count",
+                "stage_id",
+                "standard_stage_id",
+                "team_id",
+                "user_id",
+            ],
+            "crm.lead": ["active", "probability", "stage_id", "type"],
+            "crm.stage": ["is_won"],
+        }
+    )
 
     # Stay
     lead_id = fields.Many2one("crm.lead", readonly=True)

@@ -1,7 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, frozendict
 
 FORECAST_METHODS = [
     ("prorated", "Odoo's Probability"),
@@ -20,6 +20,36 @@ class CrmPipelineForecastAccuracy(models.Model):
     _auto = False
     _order = "month desc, id"
     _rec_name = "month"
+    # what the query reads: pending ORM writes to it are flushed first
+    _depends = frozendict(
+        {
+            "res.company": ["forecast_accuracy_lead_weeks"],
+            "crm.stage": ["is_won"],
+            "crm.pipeline.snapshot": [
+                "snapshot_date",
+                "company_id",
+                "team_id",
+                "user_id",
+                "forecast_prorated_month_1",
+                "forecast_prorated_month_2",
+                "forecast_prorated_month_3",
+                "forecast_historical_month_1",
+                "forecast_historical_month_2",
+                "forecast_historical_month_3",
+            ],
+            "crm.lead": [
+                "active",
+                "stage_id",
+                "probability",
+                "type",
+                "date_closed",
+                "expected_revenue",
+                "company_id",
+                "team_id",
+                "user_id",
+            ],
+        }
+    )
 
     month = fields.Date(
         readonly=True,
@@ -81,7 +111,7 @@ class CrmPipelineForecastAccuracy(models.Model):
                 SQL.identifier("snapshot", f"forecast_{prefix}_month_3"),
             )
 
-        query = SQL(
+        return SQL(
             """
             WITH forecast_month AS (
                 SELECT DISTINCT snapshot.company_id,
@@ -180,39 +210,3 @@ class CrmPipelineForecastAccuracy(models.Model):
             ),
             won=self.env["crm.lead"]._pipeline_state_sql()[0],
         )
-        # pending ORM writes the query reads are flushed before it runs
-        return SQL("%s%s", query, SQL("").join(self._get_flush_markers()))
-
-    def _get_flush_markers(self):
-        dependencies = {
-            "res.company": ["forecast_accuracy_lead_weeks"],
-            "crm.stage": ["is_won"],
-            "crm.pipeline.snapshot": [
-                "snapshot_date",
-                "company_id",
-                "team_id",
-                "user_id",
-                "forecast_prorated_month_1",
-                "forecast_prorated_month_2",
-                "forecast_prorated_month_3",
-                "forecast_historical_month_1",
-                "forecast_historical_month_2",
-                "forecast_historical_month_3",
-            ],
-            "crm.lead": [
-                "active",
-                "stage_id",
-                "probability",
-                "type",
-                "date_closed",
-                "expected_revenue",
-                "company_id",
-                "team_id",
-                "user_id",
-            ],
-        }
-        return [
-            SQL("", to_flush=self.env[model_name]._fields[field_name])
-            for model_name, field_names in dependencies.items()
-            for field_name in field_names
-        ]

@@ -147,6 +147,19 @@ class TestStageFigures(SalesPipelineCommon):
             [("awareness", 1)],
         )
 
+    def test_reports_see_the_writes_not_flushed_yet(self):
+        # written in the ORM's cache only: the reports flush what they read
+        self.lead_c.type = "lead"
+        analysis = self.env["crm.lead.stage.analysis"].search(
+            [("lead_id", "=", self.lead_c.id), ("lead_type", "=", "lead")]
+        )
+        self.assertEqual(len(analysis), 1)
+        self.lead_c.user_id = self.user_salesman
+        funnel = self.env["crm.lead.funnel"].search(
+            [("lead_id", "=", self.lead_c.id), ("user_id", "=", self.user_salesman.id)]
+        )
+        self.assertEqual(len(funnel), 1)
+
     def test_install_hook_maps_the_stays_recorded_before_it(self):
         # stays recorded while the stage was not mapped yet (demo data is
         # loaded before the install hook maps Odoo's default stages)
