@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time
 
 from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 
@@ -196,26 +197,28 @@ class CrmLead(models.Model):
     def _read_leads_by_source_month(self, domain=None, date_from=None, date_to=None):
         """Leads created in the period per UTM source and month of creation
         (UTC), in one query; leads without a source form their own group."""
-        query = self._get_pipeline_kpi_query(domain)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT lead.source_id,
-                       TO_CHAR(DATE_TRUNC('month', lead.create_date), 'YYYY-MM'),
-                       COUNT(*)
-                  FROM crm_lead lead
-                 WHERE lead.id IN %s AND %s
-                 GROUP BY 1, 2
-                 ORDER BY 2, 1 NULLS FIRST
-                """,
-                query.subselect(),
-                self._pipeline_period_sql(SQL("lead.create_date"), date_from, date_to),
-            )
+        period = []
+        if date_from:
+            period.append(("create_date", ">=", self._pipeline_bound(date_from)))
+        if date_to:
+            period.append(("create_date", "<", self._pipeline_bound(date_to)))
+        # archived leads included, months in UTC (no timezone conversion)
+        groups = self.with_context(active_test=False, tz=False)._read_group(
+            expression.AND([domain or [], period]),
+            ["source_id", "create_date:month"],
+            ["__count"],
         )
-        return [
-            {"source_id": source_id or False, "month": month, "count": count}
-            for source_id, month, count in self.env.cr.fetchall()
-        ]
+        return sorted(
+            (
+                {
+                    "source_id": source.id or False,
+                    "month": month.strftime("%Y-%m"),
+                    "count": count,
+                }
+                for source, month, count in groups
+            ),
+            key=lambda row: (row["month"], row["source_id"] or 0),
+        )
 
     @api.model
     def _get_sales_velocity(self, figures):

@@ -156,19 +156,20 @@ class CrmLead(models.Model):
                 guarded[lead.id] = blocking
         if not guarded:
             return []
-        self.env["crm.lead.stage.history"].flush_model(["lead_id", "stage_id"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT DISTINCT lead_id, stage_id
-                  FROM crm_lead_stage_history
-                 WHERE lead_id IN %s AND stage_id IN %s
-                """,
-                tuple(guarded),
-                tuple({stage_id for ids in guarded.values() for stage_id in ids}),
+        guarded_stage_ids = {sid for stage_ids in guarded.values() for sid in stage_ids}
+        # sudo: the check only asks whether the lead the user moves has been
+        # in a stage; no stay is read back
+        history_model = self.env["crm.lead.stage.history"].sudo()
+        visited = {
+            (lead.id, stage.id)
+            for lead, stage in history_model._read_group(
+                [
+                    ("lead_id", "in", list(guarded)),
+                    ("stage_id", "in", list(guarded_stage_ids)),
+                ],
+                ["lead_id", "stage_id"],
             )
-        )
-        visited = set(self.env.cr.fetchall())
+        }
         errors = []
         for lead in self.filtered(lambda lead: lead.id in guarded):
             stages = self.env["crm.stage"].browse(
