@@ -294,31 +294,6 @@ class SalesPipelineDemo(models.AbstractModel):
         self.env["crm.lead.stage.history"].flush_model()
         snapshot_model.flush_model()
 
-        def in_month(date_column, offset):
-            return SQL(
-                "%(column)s >= (date_trunc('month', past.snapshot_date)"
-                " + make_interval(months => %(offset)s))::date"
-                " AND %(column)s < (date_trunc('month', past.snapshot_date)"
-                " + make_interval(months => %(offset)s + 1))::date",
-                column=date_column,
-                offset=offset,
-            )
-
-        forecasts = [
-            SQL(
-                "COALESCE(SUM(past.expected_revenue * past.probability / 100.0)"
-                " FILTER (WHERE %s), 0)",
-                in_month(SQL("past.date_deadline"), offset),
-            )
-            for offset in (1, 2, 3)
-        ] + [
-            SQL(
-                "COALESCE(SUM(past.expected_revenue * past.historical_probability"
-                " / 100.0) FILTER (WHERE %s), 0)",
-                in_month(SQL("past.predicted_close_date"), offset),
-            )
-            for offset in (1, 2, 3)
-        ]
         self.env.cr.execute(
             SQL(
                 """
@@ -366,14 +341,7 @@ class SalesPipelineDemo(models.AbstractModel):
                        AND CASE WHEN lead.date_closed IS NULL THEN lead.active
                                 ELSE lead.date_closed > day.snapshot_date END
                 )
-                INSERT INTO crm_pipeline_snapshot (
-                    snapshot_date, company_id, team_id, user_id, stage_id,
-                    standard_stage_id, open_count, expected_revenue,
-                    prorated_revenue, historical_revenue,
-                    forecast_prorated_month_1, forecast_prorated_month_2,
-                    forecast_prorated_month_3, forecast_historical_month_1,
-                    forecast_historical_month_2, forecast_historical_month_3,
-                    create_uid, create_date, write_uid, write_date)
+                INSERT INTO crm_pipeline_snapshot (%(columns)s)
                 SELECT past.snapshot_date, past.company_id, past.team_id,
                        past.user_id, past.stage_id, past.standard_stage_id,
                        COUNT(*), SUM(past.expected_revenue),
@@ -389,7 +357,21 @@ class SalesPipelineDemo(models.AbstractModel):
                 """,
                 dates=snapshot_dates,
                 open_leads=self.env["crm.lead"]._get_open_opportunity_sql(),
-                forecasts=SQL(", ").join(forecasts),
+                columns=snapshot_model._get_insert_columns_sql(),
+                forecasts=snapshot_model._get_forecast_months_sql(
+                    SQL("past.snapshot_date"),
+                    (
+                        SQL("past.expected_revenue * past.probability / 100.0"),
+                        SQL("past.date_deadline"),
+                    ),
+                    (
+                        SQL(
+                            "past.expected_revenue * past.historical_probability"
+                            " / 100.0"
+                        ),
+                        SQL("past.predicted_close_date"),
+                    ),
+                ),
                 uid=self.env.uid,
                 now=self.env.cr.now(),
             )

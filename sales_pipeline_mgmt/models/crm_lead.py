@@ -126,6 +126,14 @@ class CrmLead(models.Model):
         lost = SQL("(NOT lead.active AND lead.probability = 0)")
         return won, lost
 
+    @api.model
+    def _pipeline_outcome_sql(self):
+        """The lead's outcome, 'won', 'lost' or 'open', on the same aliases."""
+        won, lost = self._pipeline_state_sql()
+        return SQL(
+            "(CASE WHEN %s THEN 'won' WHEN %s THEN 'lost' ELSE 'open' END)", won, lost
+        )
+
     # Open opportunity: active, an opportunity, not in a won stage. One
     # condition in the three forms its readers need: a domain, SQL, Python.
 

@@ -6,6 +6,23 @@ from odoo import api, fields, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
+# The figures behind the KPIs, in the order of the columns of the query of
+# _read_pipeline_figures; the means are None over an empty population.
+PIPELINE_FIGURES = (
+    "started_as_lead_count",
+    "converted_count",
+    "opened_count",
+    "opened_won_count",
+    "closed_count",
+    "won_count",
+    "avg_days_to_win",
+    "avg_sales_cycle_days",
+    "avg_won_revenue",
+    "open_count",
+    "open_revenue",
+)
+PIPELINE_MEANS = ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue")
+
 
 class CrmLead(models.Model):
     """Pipeline KPIs: the seven KPIs of a population of leads and the figures
@@ -147,23 +164,10 @@ class CrmLead(models.Model):
                 population=query.subselect(),
             )
         )
-        names = (
-            "started_as_lead_count",
-            "converted_count",
-            "opened_count",
-            "opened_won_count",
-            "closed_count",
-            "won_count",
-            "avg_days_to_win",
-            "avg_sales_cycle_days",
-            "avg_won_revenue",
-            "open_count",
-            "open_revenue",
-        )
         result = {}
         for group_key_value, *values in self.env.cr.fetchall():
-            figures = dict(zip(names, values, strict=True))
-            for fname in ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue"):
+            figures = dict(zip(PIPELINE_FIGURES, values, strict=True))
+            for fname in PIPELINE_MEANS:
                 if figures[fname] is not None:
                     figures[fname] = float(figures[fname])
             figures["open_revenue"] = float(figures["open_revenue"] or 0.0)
@@ -174,24 +178,9 @@ class CrmLead(models.Model):
 
     @api.model
     def _empty_pipeline_figures(self):
-        return (
-            dict.fromkeys(
-                ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue")
-            )
-            | dict.fromkeys(
-                (
-                    "started_as_lead_count",
-                    "converted_count",
-                    "opened_count",
-                    "opened_won_count",
-                    "closed_count",
-                    "won_count",
-                    "open_count",
-                ),
-                0,
-            )
-            | {"open_revenue": 0.0}
-        )
+        return {
+            fname: None if fname in PIPELINE_MEANS else 0 for fname in PIPELINE_FIGURES
+        } | {"open_revenue": 0.0}
 
     @api.model
     def _read_leads_by_source_month(self, domain=None, date_from=None, date_to=None):

@@ -146,6 +146,48 @@ class CrmPipelineSnapshot(models.Model):
         return done
 
     @api.model
+    def _get_insert_columns_sql(self):
+        """The columns a snapshot query fills, in the order of its SELECT."""
+        return SQL(
+            """
+            snapshot_date, company_id, team_id, user_id, stage_id,
+            standard_stage_id, open_count, expected_revenue, prorated_revenue,
+            historical_revenue, forecast_prorated_month_1, forecast_prorated_month_2,
+            forecast_prorated_month_3, forecast_historical_month_1,
+            forecast_historical_month_2, forecast_historical_month_3,
+            create_uid, create_date, write_uid, write_date
+            """
+        )
+
+    @api.model
+    def _get_forecast_months_sql(self, snapshot_date, prorated, historical):
+        """The six forecast columns of snapshot lines: the prorated, then the
+        historical revenue expected in each of the three calendar months after
+        the month of ``snapshot_date`` (SQL). ``prorated`` and ``historical``
+        are (amount, closing date) SQL expressions summed per line."""
+        start = SQL("date_trunc('month', %s)", snapshot_date)
+
+        def in_month(date_column, offset):
+            return SQL(
+                "%(column)s >= (%(start)s + make_interval(months => %(offset)s))::date"
+                " AND %(column)s"
+                " < (%(start)s + make_interval(months => %(offset)s + 1))::date",
+                column=date_column,
+                start=start,
+                offset=offset,
+            )
+
+        return SQL(", ").join(
+            SQL(
+                "COALESCE(SUM(%s) FILTER (WHERE %s), 0)",
+                amount,
+                in_month(date_column, offset),
+            )
+            for amount, date_column in (prorated, historical)
+            for offset in (1, 2, 3)
+        )
+
+    @api.model
     def _take_company_snapshot(self, snapshot_date, company_id):
         """Delete then insert the rows of one company (None: leads without a
         company) for ``snapshot_date``, in two queries."""
@@ -166,43 +208,10 @@ class CrmPipelineSnapshot(models.Model):
                 company_condition,
             )
         )
-
-        def in_month(date_column, offset):
-            return SQL(
-                "%(column)s >= (%(start)s + make_interval(months => %(offset)s))::date"
-                " AND %(column)s"
-                " < (%(start)s + make_interval(months => %(offset)s + 1))::date",
-                column=date_column,
-                start=SQL("date_trunc('month', %s::date)", snapshot_date),
-                offset=offset,
-            )
-
-        forecasts = []
-        for offset in (1, 2, 3):
-            forecasts.append(
-                SQL(
-                    "COALESCE(SUM(lead.prorated_revenue) FILTER (WHERE %s), 0)",
-                    in_month(SQL("lead.date_deadline"), offset),
-                )
-            )
-        for offset in (1, 2, 3):
-            forecasts.append(
-                SQL(
-                    "COALESCE(SUM(lead.historical_revenue) FILTER (WHERE %s), 0)",
-                    in_month(SQL("lead.predicted_close_date"), offset),
-                )
-            )
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO crm_pipeline_snapshot (
-                    snapshot_date, company_id, team_id, user_id, stage_id,
-                    standard_stage_id, open_count, expected_revenue,
-                    prorated_revenue, historical_revenue,
-                    forecast_prorated_month_1, forecast_prorated_month_2,
-                    forecast_prorated_month_3, forecast_historical_month_1,
-                    forecast_historical_month_2, forecast_historical_month_3,
-                    create_uid, create_date, write_uid, write_date)
+                INSERT INTO crm_pipeline_snapshot (%(columns)s)
                 SELECT %(snapshot_date)s, lead.company_id, lead.team_id, lead.user_id,
                        lead.stage_id, lead.standard_stage_id, COUNT(*),
                        COALESCE(SUM(lead.expected_revenue), 0),
@@ -216,8 +225,13 @@ class CrmPipelineSnapshot(models.Model):
                  GROUP BY lead.company_id, lead.team_id, lead.user_id, lead.stage_id,
                           lead.standard_stage_id
                 """,
+                columns=self._get_insert_columns_sql(),
                 snapshot_date=snapshot_date,
-                forecasts=SQL(", ").join(forecasts),
+                forecasts=self._get_forecast_months_sql(
+                    SQL("%s::date", snapshot_date),
+                    (SQL("lead.prorated_revenue"), SQL("lead.date_deadline")),
+                    (SQL("lead.historical_revenue"), SQL("lead.predicted_close_date")),
+                ),
                 uid=self.env.uid,
                 now=self.env.cr.now(),
                 lead_company=lead_company_condition,

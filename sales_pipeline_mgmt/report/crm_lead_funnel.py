@@ -71,7 +71,6 @@ class CrmLeadFunnel(models.Model):
 
     @property
     def _table_query(self):
-        won, lost = self.env["crm.lead"]._pipeline_state_sql()
         return SQL(
             """
             WITH steps AS (
@@ -91,8 +90,7 @@ class CrmLeadFunnel(models.Model):
                         ELSE 0.0 END AS next_reached_rate,
                    lead.create_date, lead.user_id, lead.team_id, lead.company_id,
                    lead.source_id,
-                   CASE WHEN %(won)s THEN 'won' WHEN %(lost)s THEN 'lost'
-                        ELSE 'open' END AS lead_state
+                   %(outcome)s AS lead_state
               FROM crm_lead lead
              CROSS JOIN LATERAL (
                    -- per lead, so that filters on the lead (team, dates)
@@ -106,6 +104,5 @@ class CrmLeadFunnel(models.Model):
               LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
               JOIN steps ON steps.sequence <= reached.max_sequence
             """,
-            won=won,
-            lost=lost,
+            outcome=self.env["crm.lead"]._pipeline_outcome_sql(),
         )

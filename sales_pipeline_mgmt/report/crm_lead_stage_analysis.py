@@ -107,7 +107,6 @@ class CrmLeadStageAnalysis(models.Model):
 
     @property
     def _table_query(self):
-        won, lost = self.env["crm.lead"]._pipeline_state_sql()
         return SQL(
             """
             SELECT stay.id, stay.lead_id, stay.stage_id, stay.standard_stage_id,
@@ -117,8 +116,7 @@ class CrmLeadStageAnalysis(models.Model):
                    %(duration)s AS duration_total_days,
                    stay.user_id, stay.team_id, stay.company_id,
                    lead.type AS lead_type,
-                   CASE WHEN %(won)s THEN 'won' WHEN %(lost)s THEN 'lost'
-                        ELSE 'open' END AS lead_state
+                   %(outcome)s AS lead_state
               FROM crm_lead_stage_history stay
               JOIN crm_lead lead ON lead.id = stay.lead_id
               JOIN crm_stage stage ON stage.id = lead.stage_id
@@ -128,6 +126,5 @@ class CrmLeadStageAnalysis(models.Model):
                 " GREATEST(EXTRACT(EPOCH FROM (%s - stay.date_in)) / 86400.0, 0))",
                 self.env.cr.now(),
             ),
-            won=won,
-            lost=lost,
+            outcome=self.env["crm.lead"]._pipeline_outcome_sql(),
         )
