@@ -61,7 +61,7 @@ TEST_REQUIREMENTS = REPO_ROOT / "requirements-dev.txt"
 # and their pins differ from Odoo's.
 CHECK_REQUIREMENTS = REPO_ROOT / "requirements-checks.txt"
 # Bump when the install recipe changes in a way that needs a new install.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 SUPPORTED_PYTHONS = ((3, 10), (3, 11), (3, 12))
 ODOO_VERSION = "18.0"
 DEFAULT_SOURCE = "https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz"
@@ -783,6 +783,11 @@ class Installer:
             "-r",
             str(TEST_REQUIREMENTS),
         )
+        # Built: now a setuptools whose pkg_resources knows today's normalised
+        # dist-info names (zope_interface-8.7.dist-info). With 65, gevent's
+        # pkg_resources.require("zope.interface") fails, and a prefork Odoo's
+        # gevent process dies at every start.
+        self.pip("install", "setuptools==80.10.2")
 
     def install_tools(self):
         self.pip("install", "-r", str(CHECK_REQUIREMENTS), venv="tools")
@@ -795,6 +800,16 @@ class Installer:
                 f"the new virtualenv lacks {missing} after pip; see {self.log}"
             )
         self.run_logged([python, str(self.build / "odoo" / "odoo-bin"), "--version"])
+        # What a prefork Odoo's gevent process does first.
+        self.run_logged(
+            [
+                python,
+                "-W",
+                "ignore",
+                "-c",
+                "import pkg_resources; pkg_resources.require('gevent')",
+            ]
+        )
         self.run_logged([str(self.build / "tools" / "bin" / "pre-commit"), "--version"])
 
     def run_logged(self, cmd):
