@@ -66,7 +66,7 @@ class PipelineDashboardCommon(SalesPipelineCommon):
         source_model = cls.env["utm.source"]
         cls.source_web = source_model.create({"name": "SPM Web"})
         cls.source_mail = source_model.create({"name": "SPM Mail"})
-        new, qualified, proposal = cls.stage_new, cls.stage_qualified, cls.stage_proposal
+        qualified, proposal = cls.stage_qualified, cls.stage_proposal
         negotiation, won = cls.stage_negotiation, cls.stage_won
         cls.o1 = cls._deal("o1", day(12, 15, 2025), source=False)
         cls._move(cls.o1, day(1, 5), qualified)
@@ -340,9 +340,7 @@ class TestPipelineDashboard(PipelineDashboardCommon):
         )
         cards = self._cards(dashboard)
         # April 2025 .. March 2026: o1 in December, 4 in February and March
-        self.assertEqual(
-            cards["new_leads"]["sparkline"], [0] * 8 + [1, 0, 4, 4]
-        )
+        self.assertEqual(cards["new_leads"]["sparkline"], [0] * 8 + [1, 0, 4, 4])
         # open at each month's end: o1 from its opening on 12-15, m5 from
         # 02-10 to 03-12, m4 from 03-06
         self.assertEqual(
@@ -433,9 +431,7 @@ class TestPipelineDashboard(PipelineDashboardCommon):
             "month; conversion to Consideration 67 % (was 100 %); 1 stalled here.",
         )
         # it opens the 3 deals that entered Interest in March: m2, m3, m4
-        self.assertEqual(
-            self._opened(bottleneck["drill"]), self.m2 | self.m3 | self.m4
-        )
+        self.assertEqual(self._opened(bottleneck["drill"]), self.m2 | self.m3 | self.m4)
         self.assertEqual(self._opened(bottleneck["stalled_drill"]), self.m4)
         self._assert_drills_match(dashboard)
 
@@ -509,9 +505,7 @@ class TestPipelineDashboard(PipelineDashboardCommon):
         # mail: m3 in March, f1 in February
         self.assertEqual(cards["new_leads"]["value"], 1)
         self.assertEqual(cards["new_leads"]["comparison_value"], 1)
-        cards = self._cards(
-            self._dashboard(domain=[("expected_revenue", ">=", 2000)])
-        )
+        cards = self._cards(self._dashboard(domain=[("expected_revenue", ">=", 2000)]))
         # m2 (4000) was created in March
         self.assertEqual(cards["new_leads"]["value"], 1)
 
