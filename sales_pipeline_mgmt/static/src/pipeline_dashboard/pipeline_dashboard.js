@@ -180,6 +180,18 @@ export class PipelineDashboard extends Component {
         return COMPARISONS.find(([key]) => key === this.state.filters.compare)?.[1] || "";
     }
 
+    get funnelNote() {
+        if (!this.hasComparison) {
+            return _t(
+                "The deals that entered each stage in the period, and where they are now."
+            );
+        }
+        return _t(
+            "The deals that entered each stage in the period (bold) and in the comparison period (%(comparison)s, below), and where they are now.",
+            { comparison: this.comparisonLabel }
+        );
+    }
+
     get sparklineLabels() {
         return this.data.sparkline_periods.map(({ date_from, date_to }) =>
             this.formatPeriod(date_from, date_to)
