@@ -841,7 +841,7 @@ class CrmLead(models.Model):
         labels = {
             "entered": _("entered"),
             "moved_on": _("moved on"),
-            "lost": _("lost"),
+            "lost": _("lost there"),
             "still": _("still there"),
         }
         steps = []
@@ -919,14 +919,14 @@ class CrmLead(models.Model):
         """How the bottleneck's sentence names the comparison period."""
         _ = self.env._
         if options["compare"] == "last_year":
-            return _("same period last year")
+            return _("the same period last year")
         return {
-            "this_month": _("previous month"),
-            "this_quarter": _("previous quarter"),
-            "this_year": _("previous year"),
-            "last_3_months": _("previous 3 months"),
-            "last_12_months": _("previous 12 months"),
-        }.get(options["period"]) or _("previous period")
+            "this_month": _("the previous month"),
+            "this_quarter": _("the previous quarter"),
+            "this_year": _("the previous year"),
+            "last_3_months": _("the previous 3 months"),
+            "last_12_months": _("the previous 12 months"),
+        }.get(options["period"]) or _("the previous period")
 
     @api.model
     def _get_pipeline_dashboard_bottleneck(self, funnel, options):
@@ -994,7 +994,7 @@ class CrmLead(models.Model):
             if previous["avg_days"]:
                 parts.append(
                     _(
-                        "they stay %(days)s days, %(ratio)s× the %(comparison)s",
+                        "they stay %(days)s days, %(ratio)s× %(comparison)s",
                         days=formatLang(self.env, current["avg_days"], digits=0),
                         ratio=formatLang(
                             self.env,
