@@ -32,7 +32,7 @@ from PIL import Image
 
 WIDTH, HEIGHT = 1280, 800
 # the dashboard's shots show its cards, bottleneck, funnel and charts at once
-DASHBOARD_HEIGHT = 1350
+DASHBOARD_HEIGHT = 1420
 CHROME_NAMES = ("chromium", "google-chrome", "chromium-browser", "google-chrome-stable")
 CHROME_SWITCHES = [
     "--headless=new",
