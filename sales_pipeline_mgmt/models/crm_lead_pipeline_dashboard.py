@@ -568,17 +568,19 @@ class CrmLead(models.Model):
         bounds = sorted(
             {self._pipeline_bound(bound) for dates in periods for bound in dates}
         )
+        # the slice of each date as a number below 100 (0 before the first
+        # bound, -1 for no date), the three in one integer key: PostgreSQL
+        # groups an integer key in a hash table
+        assert len(bounds) < 99
         bounds_sql = SQL("%s::timestamp[]", bounds)
         dates_sql = self._get_pipeline_date_sql()
-        slices = SQL(
-            "concat_ws(',', %s)",
-            SQL(", ").join(
-                SQL("COALESCE(width_bucket(%s, %s), -1)", dates_sql[name], bounds_sql)
-                for name in ("created", "opened", "closed")
-            ),
+        created, opened, closed = (
+            SQL("COALESCE(width_bucket(%s, %s), -1)", dates_sql[name], bounds_sql)
+            for name in ("created", "opened", "closed")
         )
+        slices = SQL("(%s * 10000 + %s * 100 + %s + 1)", created, opened, closed)
         groups = [
-            (tuple(int(index) for index in key.split(",")), figures)
+            ((key // 10000, key // 100 % 100, key % 100 - 1), figures)
             for key, figures in self._read_pipeline_figures(
                 domain, groupby=slices
             ).items()
@@ -696,84 +698,54 @@ class CrmLead(models.Model):
     def _read_pipeline_dashboard_funnel(self, domain, periods):
         """Per period and standard stage, the deals (leads of ``domain``) that
         entered the stage in the period, where they are now, and the average
-        days of those stays, from the Stage Analysis report (its durations
-        count a current stay up to now), in one query.
+        days of those stays (as the Stage Analysis counts them: a current
+        stay up to now), in one query.
 
         :return dict: {(period index, standard stage id): figures}
         """
-        analysis_model = self.env["crm.lead.stage.analysis"]
-        query = analysis_model._search(
-            expression.AND(
-                [
-                    [("standard_stage_id", "!=", False)],
-                    expression.OR(
-                        [
-                            self._pipeline_dashboard_in_period("date_in", dates)
-                            for dates in periods
-                        ]
-                    ),
-                ]
+        self.env["crm.lead.stage.history"].flush_model()
+        self.env["crm.standard.stage"].flush_model(["sequence"])
+        _won, lost = self._pipeline_state_sql()
+        # a stay counts in every period its entry falls in (a comparison
+        # period may overlap the period)
+        period_values = SQL(", ").join(
+            SQL(
+                "(%s, %s::timestamp, %s::timestamp)",
+                index,
+                self._pipeline_bound(dates[0]),
+                self._pipeline_bound(dates[1]),
             )
+            for index, dates in enumerate(periods)
         )
-        query.order = None
-        stay = query.table
-        population = self._get_pipeline_kpi_query(domain)
-        query.add_where(
-            SQL("%s IN %s", SQL.identifier(stay, "lead_id"), population.subselect())
-        )
-        lead = query.join(stay, "lead_id", "crm_lead", "id", "lead_id")
-        standard = query.join(
-            stay, "standard_stage_id", "crm_standard_stage", "id", "standard_stage_id"
-        )
-        current = query.left_join(
-            lead, "standard_stage_id", "crm_standard_stage", "id", "standard_stage_id"
-        )
-        date_in = SQL.identifier(stay, "date_in")
-        period_key = SQL(
-            "CASE %s END",
-            SQL(" ").join(
-                SQL(
-                    "WHEN %s >= %s AND %s < %s THEN %s",
-                    date_in,
-                    self._pipeline_bound(dates[0]),
-                    date_in,
-                    self._pipeline_bound(dates[1]),
-                    index,
-                )
-                for index, dates in enumerate(periods)
-            ),
-        )
-        lead_id = SQL.identifier(stay, "lead_id")
-        in_stage_now = SQL(
-            "%s = %s",
-            SQL.identifier(lead, "standard_stage_id"),
-            SQL.identifier(stay, "standard_stage_id"),
-        )
-        query.groupby = SQL("1, 2")
+        in_stage_now = SQL("lead.standard_stage_id = stay.standard_stage_id")
         self.env.cr.execute(
-            query.select(
-                period_key,
-                SQL.identifier(stay, "standard_stage_id"),
-                SQL("COUNT(DISTINCT %s)", lead_id),
-                SQL(
-                    "COUNT(DISTINCT %s) FILTER (WHERE %s > %s)",
-                    lead_id,
-                    SQL.identifier(current, "sequence"),
-                    SQL.identifier(standard, "sequence"),
-                ),
-                SQL(
-                    "COUNT(DISTINCT %s) FILTER (WHERE %s AND %s = 'lost')",
-                    lead_id,
-                    in_stage_now,
-                    SQL.identifier(stay, "lead_state"),
-                ),
-                SQL(
-                    "COUNT(DISTINCT %s) FILTER (WHERE %s AND %s)",
-                    lead_id,
-                    in_stage_now,
-                    SQL.identifier(lead, "active"),
-                ),
-                SQL("AVG(%s)", SQL.identifier(stay, "duration_days")),
+            SQL(
+                """
+                SELECT period.key, stay.standard_stage_id,
+                       COUNT(DISTINCT stay.lead_id),
+                       COUNT(DISTINCT stay.lead_id) FILTER (
+                           WHERE now_standard.sequence > standard.sequence),
+                       COUNT(DISTINCT stay.lead_id) FILTER (
+                           WHERE %(in_stage_now)s AND %(lost)s),
+                       COUNT(DISTINCT stay.lead_id) FILTER (
+                           WHERE %(in_stage_now)s AND lead.active),
+                       AVG(%(duration)s)
+                  FROM %(leads)s AS lead
+                  JOIN crm_lead_stage_history stay ON stay.lead_id = lead.id
+                  JOIN (VALUES %(periods)s) AS period(key, date_from, date_to)
+                    ON stay.date_in >= period.date_from
+                   AND stay.date_in < period.date_to
+                  JOIN crm_standard_stage standard
+                    ON standard.id = stay.standard_stage_id
+                  LEFT JOIN crm_standard_stage now_standard
+                    ON now_standard.id = lead.standard_stage_id
+                 GROUP BY 1, 2
+                """,
+                periods=period_values,
+                in_stage_now=in_stage_now,
+                lost=lost,
+                duration=self.env["crm.lead.stage.analysis"]._get_duration_sql(),
+                leads=self._get_pipeline_kpi_leads_sql(domain),
             )
         )
         return {
@@ -803,8 +775,6 @@ class CrmLead(models.Model):
         or still in it and active (``still``)."""
         entered = [
             ("active", "in", [True, False]),
-            # the Stage Analysis leaves out the leads without a stage
-            ("stage_id", "!=", False),
             (
                 "stage_history_ids",
                 "any",
