@@ -876,6 +876,7 @@ class CrmLead(models.Model):
     def _get_pipeline_dashboard_bottleneck_min_sample(self):
         value = (
             self.env["ir.config_parameter"]
+            # a setting of the rule, not data: reading it shows no record
             .sudo()
             .get_param("sales_pipeline_mgmt.bottleneck_min_sample")
         )
