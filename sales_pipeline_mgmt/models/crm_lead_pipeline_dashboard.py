@@ -695,23 +695,45 @@ class CrmLead(models.Model):
     # Funnel and bottleneck -------------------------------------------
 
     @api.model
-    def _read_pipeline_dashboard_funnel(self, domain, periods):
+    def _read_pipeline_dashboard_funnel(self, domain, periods, standard_stages):
         """Per period and standard stage, the deals (leads of ``domain``) that
         entered the stage in the period, where they are now, and the average
         days of those stays (as the Stage Analysis counts them: a current
         stay up to now), in one query.
 
+        :param standard_stages: all the standard stages, archived ones too
         :return dict: {(period index, standard stage id): figures}
         """
+        if not standard_stages:
+            return {}
         self.env["crm.lead.stage.history"].flush_model()
-        self.env["crm.standard.stage"].flush_model(["sequence"])
         _won, lost = self._pipeline_state_sql()
-        # a stay counts in every period its entry falls in (a comparison
-        # period may overlap the period)
-        period_values = SQL(", ").join(
+
+        def sequence_of(column):
+            # the standard stages' order as values rather than a join: a join
+            # on them hides from the planner how many stays it keeps
+            return SQL(
+                "(CASE %s %s END)",
+                column,
+                SQL(" ").join(
+                    SQL("WHEN %s THEN %s", stage.id, stage.sequence)
+                    for stage in standard_stages
+                ),
+            )
+
+        # the stays that began in each period, one branch per period: the
+        # planner sees each date range (a stay counts in every period its
+        # entry falls in: a comparison period may overlap the period)
+        duration = self.env["crm.lead.stage.analysis"]._get_duration_sql()
+        stays = SQL(" UNION ALL ").join(
             SQL(
-                "(%s, %s::timestamp, %s::timestamp)",
+                """SELECT %s AS period, stay.lead_id, stay.standard_stage_id,
+                          %s AS days
+                     FROM crm_lead_stage_history stay
+                    WHERE stay.date_in >= %s AND stay.date_in < %s
+                      AND stay.standard_stage_id IS NOT NULL""",
                 index,
+                duration,
                 self._pipeline_bound(dates[0]),
                 self._pipeline_bound(dates[1]),
             )
@@ -721,30 +743,24 @@ class CrmLead(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT period.key, stay.standard_stage_id,
+                SELECT stay.period, stay.standard_stage_id,
                        COUNT(DISTINCT stay.lead_id),
                        COUNT(DISTINCT stay.lead_id) FILTER (
-                           WHERE now_standard.sequence > standard.sequence),
+                           WHERE %(now_sequence)s > %(stay_sequence)s),
                        COUNT(DISTINCT stay.lead_id) FILTER (
                            WHERE %(in_stage_now)s AND %(lost)s),
                        COUNT(DISTINCT stay.lead_id) FILTER (
                            WHERE %(in_stage_now)s AND lead.active),
-                       AVG(%(duration)s)
+                       AVG(stay.days)
                   FROM %(leads)s AS lead
-                  JOIN crm_lead_stage_history stay ON stay.lead_id = lead.id
-                  JOIN (VALUES %(periods)s) AS period(key, date_from, date_to)
-                    ON stay.date_in >= period.date_from
-                   AND stay.date_in < period.date_to
-                  JOIN crm_standard_stage standard
-                    ON standard.id = stay.standard_stage_id
-                  LEFT JOIN crm_standard_stage now_standard
-                    ON now_standard.id = lead.standard_stage_id
+                  JOIN (%(stays)s) AS stay ON stay.lead_id = lead.id
                  GROUP BY 1, 2
                 """,
-                periods=period_values,
+                stays=stays,
+                now_sequence=sequence_of(SQL("lead.standard_stage_id")),
+                stay_sequence=sequence_of(SQL("stay.standard_stage_id")),
                 in_stage_now=in_stage_now,
                 lost=lost,
-                duration=self.env["crm.lead.stage.analysis"]._get_duration_sql(),
                 leads=self._get_pipeline_kpi_leads_sql(domain),
             )
         )
@@ -799,10 +815,16 @@ class CrmLead(models.Model):
         the next stage (moved on / entered) and the average days there; plus
         the open deals stalled there now."""
         _ = self.env._
-        figures = self._read_pipeline_dashboard_funnel(domain, periods)
-        standard_stages = self.env["crm.standard.stage"].search_fetch(
-            [], ["name", "sequence"]
+        # archived ones too: a lead may still be in a stage mapped onto one
+        all_standard_stages = (
+            self.env["crm.standard.stage"]
+            .with_context(active_test=False)
+            .search_fetch([], ["name", "sequence", "active"])
         )
+        figures = self._read_pipeline_dashboard_funnel(
+            domain, periods, all_standard_stages
+        )
+        standard_stages = all_standard_stages.filtered("active")
         stalled = {}
         for row in pipeline["stages"]:
             stalled[row["standard_stage_id"]] = (
