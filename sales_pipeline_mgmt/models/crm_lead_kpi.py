@@ -28,8 +28,8 @@ PIPELINE_MEANS = ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue")
 
 class CrmLead(models.Model):
     """Pipeline KPIs: the seven KPIs of a population of leads and the figures
-    behind them, shared by the KPI form, the sales team dashboard, the digest
-    and the sales velocity."""
+    behind them, shared by the pipeline dashboard, the sales team dashboard,
+    the digest and the sales velocity."""
 
     # one class per feature, like mail's mail_thread_*.py (see crm_lead.py)
     _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited

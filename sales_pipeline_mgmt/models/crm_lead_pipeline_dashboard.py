@@ -346,20 +346,11 @@ class CrmLead(models.Model):
 
     @api.model
     def _get_pipeline_open_domain(self, date_to=None):
-        """Open opportunities as the KPIs count them (active, not won), now
-        or, given ``date_to``, just before it: opened before it, and open now
-        or closed (won or lost) on or after it."""
-        open_now = [
-            ("type", "=", "opportunity"),
-            ("active", "=", True),
-            # not won, with SQL's logic: a lead without probability in a won
-            # stage is neither open nor won
-            "|",
-            ("stage_id", "not any", [("is_won", "=", True)]),
-            "&",
-            ("probability", "!=", 100),
-            ("probability", "!=", False),
-        ]
+        """Open opportunities as the KPIs count them (the shared definition of
+        an open opportunity), now or, given ``date_to``, just before it:
+        opened before it, and open now or closed (won or lost) on or after
+        it."""
+        open_now = self._get_open_opportunity_domain()
         if date_to is None:
             return open_now
         limit = self._pipeline_dashboard_datetime(date_to)
