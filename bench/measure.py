@@ -22,6 +22,9 @@ database is unchanged and runs can be repeated. Sections:
   (the addon's views deactivated in a rolled-back transaction).
 - kpis: get_pipeline_kpis over all teams for the last 12 months, and a plain
   scan of the stage history table (the floor).
+- dashboard: one load of the Pipeline Dashboard (get_pipeline_dashboard
+  through call_kw, as the RPC does, result serialized) as a sales manager, all
+  teams, the last 12 months against the 12 before.
 - pivots: the read_group calls the pivot view sends (one per prefix of its
   row and column groupbys, lazy=False) for the Stage Analysis and the
   forecast.
@@ -347,6 +350,42 @@ class Bench:
         _logger.info("kpis: %s", results)
 
     # ------------------------------------------------------------------
+    # c'. pipeline dashboard
+    # ------------------------------------------------------------------
+
+    def measure_dashboard(self):
+        """One load of the Pipeline Dashboard as the web client sends it: the
+        RPC (call_kw with the user's context, the result serialized to JSON)
+        as a sales manager, all teams, the last 12 months compared with the 12
+        before, with its 12 sparkline periods; cold ORM cache each run."""
+        env = self.env
+        if not hasattr(env["crm.lead"], "get_pipeline_dashboard"):
+            self.results["dashboard"] = {"skipped": "no get_pipeline_dashboard"}
+            return
+        manager = self.user("bench_sales_05")
+        context = {"lang": "en_US", "tz": "UTC", "uid": manager.id}
+        filters = {"period": "last_12_months", "compare": "previous"}
+        sizes = []
+
+        def load():
+            # the web client sends the user's context with the call
+            lead_model = env["crm.lead"].with_user(manager)
+            result = api.call_kw(
+                lead_model, "get_pipeline_dashboard", [filters], {"context": context}
+            )
+            sizes.append(len(json.dumps(result, default=str)))
+
+        seconds, queries, times = self.timed(load, self.runs)
+        self.results["dashboard"] = {
+            "s": seconds,
+            "queries": queries,
+            "times": times,
+            "filters": filters,
+            "payload_bytes": sizes[-1],
+        }
+        _logger.info("dashboard: %s", self.results["dashboard"])
+
+    # ------------------------------------------------------------------
     # d. pivots
     # ------------------------------------------------------------------
 
@@ -524,7 +563,7 @@ def main():
         help="stop a scheduled action's full pass after this many seconds "
         "(the figures then say how far it got)",
     )
-    parser.add_argument("--sections", default="write,kanban,kpis,pivots")
+    parser.add_argument("--sections", default="write,kanban,kpis,dashboard,pivots")
     parser.add_argument("--out", required=True)
     parser.add_argument(
         "--addons-path",

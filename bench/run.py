@@ -19,7 +19,7 @@ ODOO = os.environ["ODOO_DIR"]
 PYTHON = os.environ["ODOO_PYTHON"]
 ADDONS_PATH = f"{ODOO}/addons,{ODOO}/odoo/addons,{REPO}"
 BASE_DB = "spm_bench_crm"
-MEASURE_SECTIONS = "write,kanban,kpis,pivots"
+MEASURE_SECTIONS = "write,kanban,kpis,dashboard,pivots"
 
 
 def label(scale):

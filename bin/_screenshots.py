@@ -31,6 +31,8 @@ import websocket
 from PIL import Image
 
 WIDTH, HEIGHT = 1280, 800
+# the dashboard's shots show its cards, bottleneck, funnel and charts at once
+DASHBOARD_HEIGHT = 1420
 CHROME_NAMES = ("chromium", "google-chrome", "chromium-browser", "google-chrome-stable")
 CHROME_SWITCHES = [
     "--headless=new",
@@ -285,15 +287,75 @@ def shoot_stage_history(chrome, odoo, base, out):
     return chrome.screenshot(os.path.join(out, "lead_stage_history.png"))
 
 
-def shoot_kpis(chrome, odoo, base, out):
-    """The Pipeline KPIs screen over the last 3 months."""
-    open_menu(
-        chrome, base, "crm.crm_menu_report", "sales_pipeline_mgmt.crm_pipeline_kpi_menu"
+def set_viewport(chrome, height):
+    chrome.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=WIDTH,
+        height=height,
+        deviceScaleFactor=1,
+        mobile=False,
     )
-    settle(chrome, ".o_form_view .o_field_widget[name=period]", pause=0.5)
-    chrome.click(".o_field_widget[name=period] input[data-value=last_3_months]")
-    settle(chrome, ".o_form_view .o_field_widget[name=lead_count]")
-    return chrome.screenshot(os.path.join(out, "pipeline_kpis.png"))
+
+
+def set_language(odoo, lang):
+    """Install ``lang`` if needed and make it the logged-in user's."""
+    langs = odoo.execute(
+        "res.lang",
+        "search_read",
+        [("code", "=", lang)],
+        ["id", "active"],
+        context={"active_test": False},
+    )
+    if not langs:
+        raise ScreenshotError(f"no language {lang} in this Odoo")
+    if not langs[0]["active"]:
+        wizard = odoo.execute(
+            "base.language.install", "create", {"lang_ids": [(6, 0, [langs[0]["id"]])]}
+        )
+        odoo.execute("base.language.install", "lang_install", [wizard])
+    uid = odoo.call("/web/session/get_session_info", {})["uid"]
+    odoo.execute("res.users", "write", [uid], {"lang": lang})
+
+
+def open_dashboard(chrome, base):
+    """The Pipeline Dashboard over the last 3 months, compared with the 3
+    months before (the demo data covers the last six months)."""
+    open_menu(
+        chrome,
+        base,
+        "crm.crm_menu_report",
+        "sales_pipeline_mgmt.crm_lead_menu_pipeline_dashboard",
+    )
+    settle(chrome, ".o_spm_dashboard .o_spm_kpi", pause=0.5)
+    chrome.evaluate(
+        """(() => {
+            const select = document.querySelector("select.o_spm_period");
+            select.value = "last_3_months";
+            select.dispatchEvent(new Event("change", { bubbles: true }));
+        })()"""
+    )
+    time.sleep(1)
+    settle(chrome, ".o_spm_dashboard .o_spm_kpi .o_spm_sparkline canvas")
+
+
+def shoot_dashboard(chrome, odoo, base, out, name="pipeline_dashboard"):
+    """The Pipeline Dashboard of a sales manager, in a tall window: cards,
+    bottleneck, funnel and leads per source."""
+    set_viewport(chrome, DASHBOARD_HEIGHT)
+    try:
+        open_dashboard(chrome, base)
+        return chrome.screenshot(os.path.join(out, f"{name}.png"))
+    finally:
+        set_viewport(chrome, HEIGHT)
+
+
+def shoot_dashboard_es(chrome, odoo, base, out):
+    """The same in Spanish: the manager's language is switched for the shot."""
+    set_language(odoo, "es_ES")
+    try:
+        return shoot_dashboard(chrome, odoo, base, out, name="pipeline_dashboard_es")
+    finally:
+        set_language(odoo, "en_US")
 
 
 def click_text(chrome, selector, text):
@@ -335,7 +397,8 @@ SHOTS = [
     # (name, function, login role)
     ("pipeline_kanban", shoot_pipeline, "salesperson"),
     ("lead_stage_history", shoot_stage_history, "salesperson"),
-    ("pipeline_kpis", shoot_kpis, "manager"),
+    ("pipeline_dashboard", shoot_dashboard, "manager"),
+    ("pipeline_dashboard_es", shoot_dashboard_es, "manager"),
     ("forecast_pivot", shoot_forecast, "manager"),
 ]
 

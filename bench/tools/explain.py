@@ -8,7 +8,8 @@ is rolled back); with --profile, a cProfile of the operation instead.
 
 Scenarios: stage_write (1 lead, as a manager), stage_analysis (the deepest
 read_group of the Stage Analysis pivot), forecast (same for the forecast
-pivot), kpis (get_pipeline_kpis, all teams, 12 months).
+pivot), kpis (get_pipeline_kpis, all teams, 12 months), dashboard
+(get_pipeline_dashboard, all teams, the last 12 months).
 """
 
 import cProfile
@@ -67,11 +68,17 @@ def scenarios(env):
             [], today - timedelta(days=365), today
         )
 
+    def dashboard():
+        env["crm.lead"].with_user(manager).get_pipeline_dashboard(
+            {"period": "last_12_months"}
+        )
+
     return {
         "stage_write": stage_write,
         "stage_analysis": stage_analysis,
         "forecast": forecast,
         "kpis": kpis,
+        "dashboard": dashboard,
     }
 
 

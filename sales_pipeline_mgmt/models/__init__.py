@@ -14,6 +14,7 @@ from . import crm_lead_forecast_stat
 # last: its _on_stage_moved wraps the other features' reactions to a move.
 from . import crm_lead
 from . import crm_lead_kpi
+from . import crm_lead_pipeline_dashboard
 from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
 from . import crm_lead_stage_move

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 # The figures behind the KPIs, in the order of the columns of the query of
 # _read_pipeline_figures; the means are None over an empty population.
 PIPELINE_FIGURES = (
+    "created_count",
     "started_as_lead_count",
     "converted_count",
     "opened_count",
@@ -18,6 +19,7 @@ PIPELINE_FIGURES = (
     "avg_days_to_win",
     "avg_sales_cycle_days",
     "avg_won_revenue",
+    "won_revenue_count",
     "open_count",
     "open_revenue",
 )
@@ -26,8 +28,8 @@ PIPELINE_MEANS = ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue")
 
 class CrmLead(models.Model):
     """Pipeline KPIs: the seven KPIs of a population of leads and the figures
-    behind them, shared by the KPI form, the sales team dashboard, the digest
-    and the sales velocity."""
+    behind them, shared by the pipeline dashboard, the sales team dashboard,
+    the digest and the sales velocity."""
 
     # one class per feature, like mail's mail_thread_*.py (see crm_lead.py)
     _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
@@ -55,6 +57,15 @@ class CrmLead(models.Model):
             "leads_by_source_month": self._read_leads_by_source_month(
                 domain, date_from, date_to
             ),
+            **self._get_pipeline_kpi_values(figures),
+        }
+        return kpis, figures
+
+    @api.model
+    def _get_pipeline_kpi_values(self, figures):
+        """The KPIs computed from pipeline figures (all but the leads per
+        source per month, which have a query of their own)."""
+        return {
             "lead_to_opportunity_rate": self._pipeline_rate(
                 figures["converted_count"], figures["started_as_lead_count"]
             ),
@@ -68,7 +79,6 @@ class CrmLead(models.Model):
             "avg_sales_cycle_days": figures["avg_sales_cycle_days"],
             "open_opportunity_count": figures["open_count"],
         }
-        return kpis, figures
 
     @api.model
     def _pipeline_rate(self, part, whole):
@@ -81,6 +91,27 @@ class CrmLead(models.Model):
         self.flush_model()
         self.env["crm.stage"].flush_model(["is_won"])
         return self.with_context(active_test=False)._search(domain or [])
+
+    @api.model
+    def _get_pipeline_kpi_leads_sql(self, domain=None):
+        """The population of the KPIs as a table to alias ``lead`` in their
+        SQL. A plain subquery (no ORDER BY), which PostgreSQL merges into the
+        query that reads it: crm_lead is scanned once, where ``lead.id IN
+        (population)`` scanned it twice."""
+        query = self._get_pipeline_kpi_query(domain)
+        query.order = None
+        return SQL("(%s)", query.select(SQL("%s.*", SQL.identifier(query.table))))
+
+    @api.model
+    def _get_pipeline_date_sql(self):
+        """The dates the KPIs count a lead by, on the alias ``lead``: its
+        creation, the start of the opportunity (conversion, else creation)
+        and its closing."""
+        return {
+            "created": SQL("lead.create_date"),
+            "opened": SQL("COALESCE(lead.date_conversion, lead.create_date)"),
+            "closed": SQL("lead.date_closed"),
+        }
 
     @api.model
     def _pipeline_period_sql(self, column, date_from, date_to):
@@ -108,30 +139,32 @@ class CrmLead(models.Model):
         """Counts and means behind the KPIs, the team dashboard and the sales
         velocity, in one query: {group id or False: {figure: value}}.
 
-        :param str groupby: None (one group, key False), "team_id" or "user_id"
+        :param groupby: None (one group, key False), "team_id", "user_id", or
+            an SQL expression on the alias ``lead`` (e.g. the periods of the
+            pipeline dashboard) whose values become the keys
         """
-        assert groupby in (None, "team_id", "user_id")
-        query = self._get_pipeline_kpi_query(domain)
+        assert groupby in (None, "team_id", "user_id") or isinstance(groupby, SQL)
         won, lost = self._pipeline_state_sql()
         is_opportunity = SQL("lead.type = 'opportunity'")
-        created = self._pipeline_period_sql(SQL("lead.create_date"), date_from, date_to)
-        opened = self._pipeline_period_sql(
-            SQL("COALESCE(lead.date_conversion, lead.create_date)"),
-            date_from,
-            date_to,
-        )
-        closed = self._pipeline_period_sql(SQL("lead.date_closed"), date_from, date_to)
+        dates = self._get_pipeline_date_sql()
+        created = self._pipeline_period_sql(dates["created"], date_from, date_to)
+        opened = self._pipeline_period_sql(dates["opened"], date_from, date_to)
+        closed = self._pipeline_period_sql(dates["closed"], date_from, date_to)
         won_in_period = SQL("(%s AND %s AND %s)", is_opportunity, closed, won)
         closed_in_period = SQL(
             "(%s AND %s AND (%s OR %s))", is_opportunity, closed, won, lost
         )
-        group_key = (
-            SQL("lead.%s", SQL.identifier(groupby)) if groupby else SQL("NULL::int4")
-        )
+        if isinstance(groupby, SQL):
+            group_key = groupby
+        elif groupby:
+            group_key = SQL("lead.%s", SQL.identifier(groupby))
+        else:
+            group_key = SQL("NULL::int4")
         self.env.cr.execute(
             SQL(
                 """
                 SELECT %(group_key)s AS group_key,
+                       COUNT(*) FILTER (WHERE %(created)s),
                        COUNT(*) FILTER (WHERE %(created)s AND (lead.type = 'lead'
                                         OR lead.date_conversion IS NOT NULL)),
                        COUNT(*) FILTER (WHERE %(created)s
@@ -146,11 +179,11 @@ class CrmLead(models.Model):
                        AVG(EXTRACT(EPOCH FROM lead.date_closed - lead.create_date)
                            / 86400.0) FILTER (WHERE %(closed_in)s),
                        AVG(lead.expected_revenue) FILTER (WHERE %(won_in)s),
+                       COUNT(lead.expected_revenue) FILTER (WHERE %(won_in)s),
                        COUNT(*) FILTER (WHERE %(open)s),
                        SUM(lead.expected_revenue) FILTER (WHERE %(open)s)
-                  FROM crm_lead lead
+                  FROM %(leads)s AS lead
                   LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                 WHERE lead.id IN %(population)s
                  GROUP BY 1
                 """,
                 group_key=group_key,
@@ -161,7 +194,7 @@ class CrmLead(models.Model):
                 won_in=won_in_period,
                 closed_in=closed_in_period,
                 open=self._get_open_opportunity_sql(),
-                population=query.subselect(),
+                leads=self._get_pipeline_kpi_leads_sql(domain),
             )
         )
         result = {}

@@ -51,7 +51,9 @@ class DigestDigest(models.Model):
     def _compute_kpis_actions(self, company, user):
         res = super()._compute_kpis_actions(company, user)
         menu_id = self.env.ref("crm.crm_menu_root").id
-        action = f"sales_pipeline_mgmt.crm_pipeline_kpi_action&menu_id={menu_id}"
+        action = (
+            f"sales_pipeline_mgmt.crm_lead_action_pipeline_dashboard&menu_id={menu_id}"
+        )
         for kpi in (
             "kpi_spm_win_percentage",
             "kpi_spm_avg_days_to_win",

@@ -1,6 +1,6 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, frozendict
 
 from ..models.crm_lead_stage_history import MOVE_TYPES
@@ -105,6 +105,17 @@ class CrmLeadStageAnalysis(models.Model):
         "stage) or lost (archived with probability 0).",
     )
 
+    @api.model
+    def _get_duration_sql(self, alias="stay"):
+        """Days of the stay ``alias`` (a crm_lead_stage_history row): its
+        length once it ended, up to now while it goes on."""
+        return SQL(
+            "COALESCE(%s, GREATEST(EXTRACT(EPOCH FROM (%s - %s)) / 86400.0, 0))",
+            SQL.identifier(alias, "duration_days"),
+            self.env.cr.now(),
+            SQL.identifier(alias, "date_in"),
+        )
+
     @property
     def _table_query(self):
         return SQL(
@@ -121,10 +132,6 @@ class CrmLeadStageAnalysis(models.Model):
               JOIN crm_lead lead ON lead.id = stay.lead_id
               JOIN crm_stage stage ON stage.id = lead.stage_id
             """,
-            duration=SQL(
-                "COALESCE(stay.duration_days,"
-                " GREATEST(EXTRACT(EPOCH FROM (%s - stay.date_in)) / 86400.0, 0))",
-                self.env.cr.now(),
-            ),
+            duration=self._get_duration_sql(),
             outcome=self.env["crm.lead"]._pipeline_outcome_sql(),
         )

@@ -5,6 +5,7 @@ from . import test_stage_history_security
 from . import test_smoke
 from . import test_pipeline_kpis
 from . import test_pipeline_kpi_views
+from . import test_pipeline_dashboard
 from . import test_stage_figures
 from . import test_forecast
 from . import test_pipeline_snapshot

@@ -5,12 +5,11 @@ from odoo.tests import tagged, users
 from .common import SalesPipelineCommon
 
 ACTIONS = (
-    "sales_pipeline_mgmt.crm_pipeline_kpi_action",
     "sales_pipeline_mgmt.crm_lead_funnel_action",
     "sales_pipeline_mgmt.crm_lead_action_source_analysis",
 )
 MENUS = (
-    "sales_pipeline_mgmt.crm_pipeline_kpi_menu",
+    "sales_pipeline_mgmt.crm_lead_menu_pipeline_dashboard",
     "sales_pipeline_mgmt.crm_lead_funnel_menu",
 )
 
@@ -28,10 +27,13 @@ class TestPipelineKpiViews(SalesPipelineCommon):
             ]
             result = self.env[action["res_model"]].get_views(views)
             self.assertTrue(result["views"], xmlid)
-            if action["res_model"] != "crm.pipeline.kpi":
-                self.env[action["res_model"]].search([], limit=1)
-        wizard = self.env["crm.pipeline.kpi"].create({})
-        self.assertTrue(wizard.win_percentage)
+            self.env[action["res_model"]].search([], limit=1)
+        # the pipeline dashboard: a client action whose data is one call
+        dashboard = self.env["ir.actions.client"]._for_xml_id(
+            "sales_pipeline_mgmt.crm_lead_action_pipeline_dashboard"
+        )
+        self.assertEqual(dashboard["tag"], "sales_pipeline_mgmt.pipeline_dashboard")
+        self.assertEqual(len(self.env["crm.lead"].get_pipeline_dashboard()["kpis"]), 9)
         self.env["crm.lead.funnel"].read_group(
             [], ["next_reached_rate:avg"], ["standard_stage_id", "create_date:month"]
         )

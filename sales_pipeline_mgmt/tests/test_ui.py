@@ -9,18 +9,24 @@ pytest-odoo's --odoo-http) so that a run without them cannot look green.
 """
 
 import importlib.util
+import re
 import shutil
 from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from odoo.service import server
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.web.tests.test_js import unit_test_error_checker
 
 from .common import SalesPipelineCommon
 
 # the names Odoo's HttpCase looks for on PATH (odoo.tests.common._find_executable)
 CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
+# the Hoot tests of static/tests/pipeline_dashboard.test.js
+TEST_JS_COUNT = 10
 
 
 def _browser_prerequisites_missing():
@@ -132,12 +138,7 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
         self.assertEqual(lead.stage_id, self.stage_new)
         self.assertEqual(self._stays(lead).stage_id, self.stage_new)
 
-    def test_manager_opens_the_pipeline_kpis_and_the_forecast(self):
-        won, lost = (
-            self._create_opportunity(name="SPM KPI Won", expected_revenue=3000),
-            self._create_opportunity(name="SPM KPI Lost", expected_revenue=1000),
-        )
-        self._create_opportunity(name="SPM KPI Open", expected_revenue=2000)
+    def test_manager_opens_the_forecast(self):
         # the manager's own deals: the forecast's "My Pipeline" shows only them
         deadline = self.env.cr.now().date() + timedelta(days=5)
         mine = self._create_opportunity(
@@ -155,18 +156,113 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
             probability=50,
             date_deadline=deadline,
         )
-        won.write({"stage_id": self.stage_won.id})
-        lost.action_set_lost()
         self.env["crm.lead"]._refresh_historical_forecast()
         # no closed lead ever went through SPM Team's stages: the historical
         # probability falls back to the lead's own probability
         self.assertEqual(mine.mapped("historical_level"), ["lead", "lead"])
         self.env.flush_all()
-        # KPIs of SPM Team, this month: 5 new leads; closed: 1 won + 1 lost, so
-        # the win percentage is 1 / (1 + 1) = 50.0 %; 3 opportunities open.
         # Forecast of the manager: prorated = 10000 x 30 % + 4000 x 50 %
         # = 3000 + 2000 = 5,000.00, and the same historical revenue.
-        self._start_tour("sales_pipeline_mgmt_manager_kpis", self.user_manager)
+        self._start_tour("sales_pipeline_mgmt_manager_forecast", self.user_manager)
+
+    def _create_dashboard_history(self):
+        """Deals moved last month and four months ago (months before this one,
+        whatever today is), nothing else (no demo lead):
+
+        - last month: SPM Team's a1 (salesman) and a2 (salesman 2) created in
+          New on the 3rd, in Qualified since the 5th; Other Team's b1
+          (salesman 2) created on the 4th;
+        - four months ago: SPM Team's c1 and c2 (salesman) created on the 3rd,
+          Qualified on the 5th, Proposal on the 8th, open; c3 (salesman)
+          created on the 4th, still in New.
+        """
+        self.env["crm.lead"].with_context(active_test=False).search([]).unlink()
+        month = self.env.cr.now().replace(day=1, hour=10, minute=0, second=0)
+        last_month = month - relativedelta(months=1)
+        four_months_ago = month - relativedelta(months=4)
+        other_team = self.env["crm.team"].create({"name": "Other Team"})
+        other_new = self.env["crm.stage"].create(
+            {
+                "name": "Other New",
+                "team_id": other_team.id,
+                "standard_stage_id": self.standard_awareness.id,
+            }
+        )
+        deals = {}
+
+        def create(name, when, user, **values):
+            with self._pinned(when):
+                deals[name] = self._create_opportunity(
+                    name=f"SPM Tour {name}", user_id=user.id, **values
+                )
+
+        def move(names, when, stage):
+            with self._pinned(when):
+                for name in names:
+                    deals[name].write({"stage_id": stage.id})
+                self.env.flush_all()
+
+        create("c1", four_months_ago.replace(day=3), self.user_salesman)
+        create("c2", four_months_ago.replace(day=3), self.user_salesman)
+        create("c3", four_months_ago.replace(day=4), self.user_salesman)
+        move(["c1", "c2"], four_months_ago.replace(day=5), self.stage_qualified)
+        move(["c1", "c2"], four_months_ago.replace(day=8), self.stage_proposal)
+        create("a1", last_month.replace(day=3), self.user_salesman)
+        create("a2", last_month.replace(day=3), self.user_salesman_2)
+        create(
+            "b1",
+            last_month.replace(day=4),
+            self.user_salesman_2,
+            team_id=other_team.id,
+            stage_id=other_new.id,
+        )
+        move(["a1", "a2"], last_month.replace(day=5), self.stage_qualified)
+        return deals
+
+    def test_manager_changes_period_and_team_and_opens_the_bottleneck(self):
+        self._create_dashboard_history()
+        # two deals entering a stage are enough to compare it here
+        self.env["ir.config_parameter"].sudo().set_param(
+            "sales_pipeline_mgmt.bottleneck_min_sample", "2"
+        )
+        # This Month: no new lead, against a1, a2, b1 last month. Last 3
+        # months: the same 3, against c1, c2, c3; SPM Team: a1, a2 (2 < 3).
+        # Interest, SPM Team, last 3 months: a1, a2 entered and stay (0 %
+        # moved on) against c1, c2 that both moved on (100 %): the
+        # bottleneck; Awareness improved (100 % against 67 %), Consideration
+        # had no deal in the period.
+        self._start_tour("sales_pipeline_mgmt_manager_dashboard", self.user_manager)
+
+    def test_salesman_sees_only_own_figures_on_the_dashboard(self):
+        self._create_dashboard_history()
+        # the salesman's: a1 in the last 3 months, c1, c2, c3 before; open:
+        # a1, c1, c2, c3 (a2 and b1 are a colleague's)
+        self._start_tour("sales_pipeline_mgmt_salesman_dashboard", self.user_salesman)
+
+    def test_dashboard_components_pass_their_unit_tests(self):
+        # the Hoot tests of static/tests/pipeline_dashboard.test.js, in
+        # Chromium, as Odoo's own web tests run them: as admin, because the
+        # test runner reads the modules' dependencies (a settings right); the
+        # tests themselves run against a mock server
+        with self.assertLogs("odoo", level="INFO") as logs:
+            self.browser_js(
+                "/web/tests?headless&loglevel=2&preset=desktop&timeout=15000"
+                "&filter=sales_pipeline_mgmt",
+                "",
+                "",
+                login="admin",
+                timeout=300,
+                success_signal="[HOOT] test suite succeeded",
+                error_checker=unit_test_error_checker,
+            )
+        passed = [
+            int(match.group(1))
+            for line in logs.output
+            for match in [re.search(r"passed (\d+) tests", line)]
+            if match
+        ]
+        # every test of the file ran (Hoot succeeds on an empty selection)
+        self.assertEqual(passed, [TEST_JS_COUNT], "\n".join(logs.output[-20:]))
 
     def test_admin_maps_a_stage_to_a_standard_stage(self):
         stage = self.env["crm.stage"].create(
