@@ -5,6 +5,7 @@ streaming replica of it, and Odoo in prefork mode pointed at both.
 
     bench/bin/topology up [--scale 20000] [--workers 5]
     bench/bin/topology status
+    bench/bin/topology proof          # readonly calls are served by the replica
     bench/bin/topology reset          # fresh copies of the load databases
     bench/bin/topology odoo start|stop|restart
     bench/bin/topology down [--purge]
@@ -842,6 +843,18 @@ def cmd_status(topo, _args):
     )
 
 
+def cmd_proof(topo, args):
+    # the proof sends real RPCs: it lives with the load client
+    sys.path.insert(0, HERE)
+    import load
+
+    result = load.replica_proof(topo)
+    print(load.render_proof(result))
+    if args.out:
+        with open(args.out, "w") as file:
+            json.dump(result, file, indent=1, default=str)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="bench/bin/topology", description=__doc__.split("\n\n")[0]
@@ -855,6 +868,8 @@ def main(argv=None):
     up.add_argument("--replica-port", type=int)
     up.add_argument("--http-port", type=int)
     sub.add_parser("status", help="what runs, replication state")
+    proof = sub.add_parser("proof", help="show which node serves each RPC")
+    proof.add_argument("--out", help="write the result as JSON")
     sub.add_parser("reset", help="fresh copies of the load databases")
     odoo_cmd = sub.add_parser("odoo", help="start, stop or restart Odoo")
     odoo_cmd.add_argument("action", choices=("start", "stop", "restart"))
@@ -875,6 +890,7 @@ def main(argv=None):
     {
         "up": cmd_up,
         "status": cmd_status,
+        "proof": cmd_proof,
         "reset": cmd_reset,
         "odoo": cmd_odoo,
         "down": cmd_down,
