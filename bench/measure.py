@@ -43,6 +43,7 @@ import statistics
 import time
 from datetime import timedelta
 
+import webclient  # bench/webclient.py, beside this script
 from lxml import etree
 
 import odoo
@@ -196,41 +197,10 @@ class Bench:
 
     def _kanban_spec(self, arch, fields):
         """The fields spec the web client derives from a kanban arch."""
-        spec = {}
-        for node in arch.iter("field"):
-            if any(parent.tag == "field" for parent in node.iterancestors()):
-                continue
-            name = node.get("name")
-            if name not in fields:
-                continue
-            field = fields[name]
-            if field["type"] == "many2one":
-                spec[name] = {"fields": {"display_name": {}}}
-            elif field["type"] in ("many2many", "one2many"):
-                sub = {}
-                if node.get("widget") == "many2many_tags":
-                    sub = {"display_name": {}}
-                    options = node.get("options") or ""
-                    if "color_field" in options:
-                        sub["color"] = {}
-                spec[name] = {"fields": sub}
-            else:
-                spec[name] = {}
-        progressbar = arch.find(".//progressbar")
-        if progressbar is not None:
-            spec.setdefault(progressbar.get("field"), {})
-        if arch.get("highlight_color"):
-            spec.setdefault(arch.get("highlight_color"), {})
-        return spec
+        return webclient.kanban_spec(arch, fields)
 
     def _progressbar(self, arch):
-        node = arch.find(".//progressbar")
-        return {
-            "field": node.get("field"),
-            "colors": json.loads(node.get("colors")),
-            "sum_field": node.get("sum_field"),
-            "recurring_revenue_sum_field": node.get("recurring_revenue_sum_field"),
-        }
+        return webclient.kanban_progressbar(arch)
 
     def _crm_alone_kanban(self, user):
         """Arch and fields spec of crm's kanban without the addon's views."""
@@ -265,21 +235,11 @@ class Bench:
         arch, fields = self._kanban_arch(salesman)
         addon_spec = self._kanban_spec(arch, fields)
         progressbar = self._progressbar(arch)
-        aggregates = [
-            f"{name}:sum"
-            for name in (
-                progressbar["sum_field"],
-                progressbar["recurring_revenue_sum_field"],
-            )
-            if name
-        ]
 
         def load(spec):
             # the addon's kanban sums stalled_count in the same read_group as
             # the progress bar (static/src/views/kanban_stalled_count.js)
-            sums = aggregates + (
-                ["stalled_count:sum"] if "stalled_count" in spec else []
-            )
+            sums = webclient.kanban_aggregates(progressbar, spec)
 
             def run():
                 lead_model = env["crm.lead"].with_user(salesman).with_context(context)

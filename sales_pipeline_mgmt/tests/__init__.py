@@ -15,3 +15,4 @@ from . import test_stage_rules
 from . import test_ui
 from . import test_translations
 from . import test_performance
+from . import test_bench_invariants
