@@ -609,7 +609,14 @@ def remove_stale_builds(cache, held_key):
     builds = cache / "builds"
     if not builds.is_dir():
         return
-    published = {m["path"] for m in published_installs(cache)}
+    # Any build a link points to is kept, whatever its marker says: an
+    # install of an older recipe is no longer looked up, but a run that
+    # found it earlier may still be using it.
+    published = {
+        link.resolve()
+        for link in cache.glob(LINK_PREFIX + "*")
+        if link.is_symlink() and link.exists()
+    }
     for build in builds.iterdir():
         if build.resolve() in published:
             continue

@@ -442,6 +442,34 @@ def test_a_second_run_waits_for_the_first_under_the_lock(tmp_path, env, runner):
     assert len(list((cache_of(env) / "builds").iterdir())) == 1
 
 
+def test_an_install_of_an_older_recipe_is_kept_beside_the_new_one(
+    tmp_path, env, runner
+):
+    archive = make_archive(tmp_path / "odoo.tar.gz")
+    code, first, err = runner(dict(env, ODOO_SOURCE=str(archive)))
+    assert code == 0, err
+    old_root = Path(assignments(first)["ODOO_ROOT"])
+    marker_path = old_root.parent / "install.json"
+    marker = json.loads(marker_path.read_text())
+    marker["recipe_version"] -= 1  # as if made by the previous recipe
+    marker_path.write_text(json.dumps(marker))
+    # A killed build of the new recipe: the next install removes it, and only it.
+    started = tmp_path / "started"
+    proc = runner.start(
+        dict(env, ODOO_SOURCE=str(archive), SPM_TEST_SLOW_STEP=str(started))
+    )
+    wait_for(started)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+
+    code, second, err = runner(dict(env, ODOO_SOURCE=str(archive)))
+
+    assert code == 0, err
+    assert "never completed" in err
+    assert Path(assignments(second)["ODOO_ROOT"]) != old_root
+    assert (old_root / "odoo-bin").is_file(), "a run may still use the old install"
+
+
 # ------------------------------------------------------ requirements fixes ---
 
 
