@@ -405,13 +405,18 @@ class Topology:
     def build_templates(self, scale):
         """crm with the generated pipeline, then the addon on a copy of it."""
         crm_tpl, addon_tpl = TEMPLATES[CRM_DB], TEMPLATES[ADDON_DB]
+        built = False
         setup_log = self.path("setup.log")
         script_env = self.pg_env()
         script_env["PYTHONPATH"] = self.odoo_dir
         script_env["ODOO_DIR"] = self.odoo_dir
         if not self.db_exists(crm_tpl):
+            # the addon's copy is made again from the new data
+            self.psql(f"DROP DATABASE IF EXISTS {addon_tpl}")
             started = time.monotonic()
             log(f"{crm_tpl}: crm, then {scale} generated leads (log: {setup_log})")
+            # a build that was interrupted left its work in progress
+            self.psql(f"DROP DATABASE IF EXISTS {crm_tpl}_wip WITH (FORCE)")
             self.psql(f"CREATE DATABASE {crm_tpl}_wip")
             self._run(
                 self.odoo_bin(f"{crm_tpl}_wip", "-i", "crm", "--log-level=warn"),
@@ -451,8 +456,10 @@ class Topology:
             self.save()
             log(f"{crm_tpl}: done in {time.monotonic() - started:.0f} s")
         if not self.db_exists(addon_tpl):
+            built = True
             started = time.monotonic()
             log(f"{addon_tpl}: a copy with {ADDON} installed")
+            self.psql(f"DROP DATABASE IF EXISTS {addon_tpl}_wip WITH (FORCE)")
             self.psql(f"CREATE DATABASE {addon_tpl}_wip TEMPLATE {crm_tpl}")
             self._run(
                 self.odoo_bin(f"{addon_tpl}_wip", "-i", ADDON, "--log-level=warn"),
@@ -474,6 +481,7 @@ class Topology:
             self.psql("VACUUM ANALYZE", f"{addon_tpl}_wip")
             self.psql(f"ALTER DATABASE {addon_tpl}_wip RENAME TO {addon_tpl}")
             log(f"{addon_tpl}: done in {time.monotonic() - started:.0f} s")
+        return built
 
     def reset_databases(self):
         """Fresh copies of the templates (Odoo must be stopped)."""
@@ -497,48 +505,6 @@ class Topology:
         if pid and _alive(pid) and _is_odoo(pid):
             return pid
         return None
-
-    def _dist_info_shim(self):
-        """A folder of metadata-only dist-info entries for the distributions
-        of Odoo's Python whose metadata folder the old pkg_resources of that
-        Python cannot find (zope_interface-8.7.dist-info for the distribution
-        'zope.interface'): without them gevent's plugin loader raises
-        DistributionNotFound, and the prefork master respawns its gevent
-        process about once a second, each start importing Odoo anew.
-        The modules themselves are imported from where they are installed."""
-        shim = self.path("pyshim")
-        os.makedirs(shim, exist_ok=True)
-        found = subprocess.run(
-            [
-                self.python,
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        for entry in glob.glob(os.path.join(found, "*.dist-info")):
-            meta = {}
-            try:
-                with open(os.path.join(entry, "METADATA"), errors="replace") as file:
-                    for line in file:
-                        if not line.strip():
-                            break
-                        key, _sep, value = line.partition(":")
-                        meta.setdefault(key.strip(), value.strip())
-            except OSError:
-                continue
-            name, version = meta.get("Name", ""), meta.get("Version", "")
-            folder = os.path.basename(entry)
-            if "." in name and not folder.startswith(f"{name}-"):
-                target = os.path.join(shim, f"{name}-{version}.dist-info")
-                os.makedirs(target, exist_ok=True)
-                with open(os.path.join(target, "METADATA"), "w") as file:
-                    file.write(
-                        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                    )
-        return shim
 
     def odoo_start(self):
         if self.odoo_pid():
@@ -571,9 +537,6 @@ class Topology:
             "--without-demo=all",
         ]
         env = self.pg_env()
-        env["PYTHONPATH"] = self._dist_info_shim() + (
-            os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""
-        )
         log(f"starting Odoo: {workers} HTTP workers, 1 cron worker, replica on")
         if os.path.exists(self.path("odoo.pid")):
             os.unlink(self.path("odoo.pid"))
@@ -772,8 +735,11 @@ def cmd_up(topo, args):
     if not topo.odoo_dir:
         die("ODOO_DIR is not set: run through bench/bin/topology")
     topo.clusters_up()
-    topo.build_templates(args.scale or int(topo.state["scale"]))
-    if not all(topo.db_exists(db) for db in TEMPLATES):
+    if args.reinstall:
+        topo.odoo_stop()
+        topo.psql(f"DROP DATABASE IF EXISTS {TEMPLATES[ADDON_DB]}")
+    built = topo.build_templates(args.scale or int(topo.state["scale"]))
+    if built or not all(topo.db_exists(db) for db in TEMPLATES):
         topo.odoo_stop()
         topo.reset_databases()
     topo.odoo_start()
@@ -864,6 +830,12 @@ def main(argv=None):
     up = sub.add_parser("up", help="clusters, databases and Odoo, as needed")
     up.add_argument("--scale", type=int, help="leads generated (default 20000)")
     up.add_argument("--workers", type=int, help="Odoo HTTP workers (default 5)")
+    up.add_argument(
+        "--reinstall",
+        action="store_true",
+        help="install the addon's code again on a new copy of the data "
+        "(after a change to the addon)",
+    )
     up.add_argument("--primary-port", type=int)
     up.add_argument("--replica-port", type=int)
     up.add_argument("--http-port", type=int)
