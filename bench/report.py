@@ -185,8 +185,8 @@ def render_all():
     for path in files:
         with open(path) as file:
             data = json.load(file)
-        if "scale" not in data:
-            continue  # not a benchmark database's results
+        if "scale" not in data or "db" not in data:
+            continue  # not a benchmark database's results (e.g. the load test)
         machine = machine or data.get("machine")
         blocks.append(render_scale(data))
     header = ""
