@@ -35,6 +35,7 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
+    @api.readonly
     def get_pipeline_kpis(self, domain=None, date_from=None, date_to=None):
         """Return the seven pipeline KPIs of the leads matching ``domain`` that
         the current user can read (archived ones included), for the period
