@@ -1,3 +1,4 @@
+from . import crm_pipeline_api_mixin
 from . import crm_pipeline_health_mixin
 from . import crm_pipeline_setting_mixin
 from . import crm_stage_figures_mixin
@@ -26,3 +27,4 @@ from . import mail_activity
 from . import res_company
 from . import res_company_pipeline_health
 from . import res_config_settings
+from . import ir_config_parameter

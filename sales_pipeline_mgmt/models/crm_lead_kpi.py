@@ -31,8 +31,9 @@ class CrmLead(models.Model):
     behind them, shared by the pipeline dashboard, the sales team dashboard,
     the digest and the sales velocity."""
 
-    # one class per feature, like mail's mail_thread_*.py (see crm_lead.py)
-    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
+    _name = "crm.lead"
+    # the argument checks of the public methods, shared with the dashboard
+    _inherit = ("crm.lead", "crm.pipeline.api.mixin")
 
     @api.model
     @api.readonly
@@ -46,7 +47,12 @@ class CrmLead(models.Model):
             id or False, month "YYYY-MM" and count), lead_to_opportunity_rate,
             opportunity_win_rate, win_percentage (percent), avg_days_to_win,
             avg_sales_cycle_days (fractional days), open_opportunity_count.
+        :raise UserError: naming the argument that is wrong (a domain that is
+            not a valid domain on crm.lead, a date that is not a date or
+            outside 1900-2999, a period that does not end after it starts)
         """
+        domain = self._check_pipeline_api_domain("domain", domain)
+        date_from, date_to = self._check_pipeline_api_period(date_from, date_to)
         return self._read_pipeline_kpis(domain, date_from, date_to)[0]
 
     @api.model

@@ -6,7 +6,7 @@ Every figure comes with the domain of the deals behind it (its drill-down):
 the domains below say on crm.lead what the SQL of the figures counts, so that
 opening a figure lists exactly as many records as it shows."""
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -41,6 +41,8 @@ SPARKLINE_LENGTH = 12
 # and its conversion fell or its time grew by at least this share
 BOTTLENECK_MIN_SAMPLE = 5
 BOTTLENECK_MIN_WORSENING = 0.10
+# the longest custom period
+CUSTOM_PERIOD_MAX_YEARS = 10
 
 
 # one concern of crm.lead per file, as Odoo's mail.thread does
@@ -159,10 +161,16 @@ class CrmLead(models.Model):
         options = {
             "period": period,
             "compare": compare,
-            "team_ids": self._pipeline_dashboard_ids(filters, "team_ids"),
-            "user_id": self._pipeline_dashboard_id(filters, "user_id"),
-            "source_id": self._pipeline_dashboard_id(filters, "source_id"),
-            "domain": self._pipeline_dashboard_extra_domain(filters.get("domain")),
+            "team_ids": self._check_pipeline_api_ids(
+                "team_ids", filters.get("team_ids"), "crm.team"
+            ),
+            "user_id": self._check_pipeline_api_id(
+                "user_id", filters.get("user_id"), "res.users"
+            ),
+            "source_id": self._check_pipeline_api_id(
+                "source_id", filters.get("source_id"), "utm.source"
+            ),
+            "domain": self._check_pipeline_api_domain("domain", filters.get("domain")),
         }
         if period == "custom":
             date_from = self._pipeline_dashboard_date(filters, "date_from")
@@ -174,6 +182,17 @@ class CrmLead(models.Model):
                         "starts (%(date_from)s).",
                         date_to=date_to,
                         date_from=date_from,
+                    )
+                )
+            if date_to >= date_from + relativedelta(years=CUSTOM_PERIOD_MAX_YEARS):
+                # its sparkline reaches 12 lengths back: keep it in the calendar
+                raise UserError(
+                    _(
+                        "date_to: a custom period lasts at most %(years)s years "
+                        "(%(date_from)s to %(date_to)s).",
+                        years=CUSTOM_PERIOD_MAX_YEARS,
+                        date_from=date_from,
+                        date_to=date_to,
                     )
                 )
             start, end = date_from, date_to + timedelta(days=1)
@@ -226,74 +245,7 @@ class CrmLead(models.Model):
                     name=name,
                 )
             )
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        try:
-            if not isinstance(value, str) or len(value) != 10:
-                raise ValueError(value)
-            return fields.Date.to_date(value)
-        except ValueError:
-            raise UserError(
-                self.env._(
-                    "%(name)s: %(value)r is not a date (expected YYYY-MM-DD).",
-                    name=name,
-                    value=value,
-                )
-            ) from None
-
-    @api.model
-    def _pipeline_dashboard_id(self, filters, name):
-        value = filters.get(name) or False
-        if value is not False and (
-            isinstance(value, bool) or not isinstance(value, int)
-        ):
-            raise UserError(
-                self.env._(
-                    "%(name)s: %(value)r is not a record id.", name=name, value=value
-                )
-            )
-        return value
-
-    @api.model
-    def _pipeline_dashboard_ids(self, filters, name):
-        value = filters.get(name) or []
-        if not isinstance(value, list | tuple) or any(
-            isinstance(item, bool) or not isinstance(item, int) for item in value
-        ):
-            raise UserError(
-                self.env._(
-                    "%(name)s: %(value)r is not a list of record ids.",
-                    name=name,
-                    value=value,
-                )
-            )
-        return list(value)
-
-    @api.model
-    def _pipeline_dashboard_extra_domain(self, domain):
-        """``domain`` checked: a list of valid leaves on fields of crm.lead."""
-        if not domain:
-            return []
-        if not isinstance(domain, list | tuple):
-            raise UserError(
-                self.env._("domain: %(value)r is not a domain.", value=domain)
-            )
-        try:
-            # compiles the domain: unknown fields, operators and malformed
-            # domains raise here, before any figure is read
-            self.with_context(active_test=False)._where_calc(list(domain))
-        except (ValueError, TypeError, KeyError, IndexError, AssertionError) as error:
-            raise UserError(
-                self.env._(
-                    "domain: %(value)r is not a valid domain on opportunities "
-                    "(%(error)s).",
-                    value=domain,
-                    error=error,
-                )
-            ) from None
-        return list(domain)
+        return self._check_pipeline_api_date(name, value)
 
     @api.model
     def _get_pipeline_dashboard_domain(self, options):

@@ -46,7 +46,11 @@ class CrmStage(models.Model):
     @api.constrains("required_field_ids")
     def _check_required_field_ids(self):
         for stage in self:
-            wrong = stage.required_field_ids.filtered(lambda f: f.model != "crm.lead")
+            # sudo: field metadata, which sales managers may not read; only the
+            # model and label of the fields they chose are read
+            wrong = stage.required_field_ids.sudo().filtered(
+                lambda f: f.model != "crm.lead"
+            )
             if wrong:
                 raise ValidationError(
                     self.env._(
@@ -54,6 +58,38 @@ class CrmStage(models.Model):
                         "required (stage %(stage)s, fields %(fields)s).",
                         stage=stage.display_name,
                         fields=", ".join(wrong.mapped("field_description")),
+                    )
+                )
+
+    @api.constrains("follow_up_mail_template_id", "follow_up_activity_type_id")
+    def _check_follow_up_records(self):
+        # the follow-up job renders the template and plans the activity on an
+        # opportunity: a record made for another model would fail there
+        for stage in self:
+            template = stage.follow_up_mail_template_id
+            if template and template.model != "crm.lead":
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s: the template %(template)s is not made for "
+                        "opportunities (stage %(stage)s).",
+                        field=self._fields[
+                            "follow_up_mail_template_id"
+                        ]._description_string(self.env),
+                        template=template.display_name,
+                        stage=stage.display_name,
+                    )
+                )
+            activity_type = stage.follow_up_activity_type_id
+            if activity_type.res_model and activity_type.res_model != "crm.lead":
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s: the activity type %(type)s is not for "
+                        "opportunities (stage %(stage)s).",
+                        field=self._fields[
+                            "follow_up_activity_type_id"
+                        ]._description_string(self.env),
+                        type=activity_type.display_name,
+                        stage=stage.display_name,
                     )
                 )
 

@@ -74,6 +74,8 @@ class CrmTeam(models.Model):
         """Create, for each team, one stage per standard stage that the team's
         own stages do not cover yet. Existing stages and their leads are left
         as they are."""
+        # the teams must be the user's to change: stages are added to them
+        self.check_access("write")
         self._apply_standard_pipeline()
         return {
             "type": "ir.actions.client",

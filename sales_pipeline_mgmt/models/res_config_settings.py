@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 SNAPSHOT_CRON_XMLID = "sales_pipeline_mgmt.ir_cron_pipeline_snapshot"
+# the largest snapshot frequency, in its unit (days, weeks or months)
+SNAPSHOT_INTERVAL_MAX = 366
 
 
 class ResConfigSettings(models.TransientModel):
@@ -50,6 +52,42 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.pipeline_max_open_opportunities", readonly=False
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        company_model = self.env["res.company"]
+        for vals in vals_list:
+            # checked before the values reach the database, as the company
+            # checks the same fields (a wrong type or a huge number would
+            # otherwise fail in the INSERT, naming nothing)
+            company_model._check_setting_input(vals)
+            self._check_snapshot_interval_input(vals)
+        return super().create(vals_list)
+
+    @api.model
+    def _check_snapshot_interval_input(self, vals):
+        value = vals.get("forecast_snapshot_interval_number")
+        if value is None or value is False:
+            return
+        setting = self._fields["forecast_snapshot_interval_number"].get_description(
+            self.env, ["string"]
+        )["string"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(
+                self.env._(
+                    "%(field)s: %(value)r is not a whole number.",
+                    field=setting,
+                    value=value,
+                )
+            )
+        if value > SNAPSHOT_INTERVAL_MAX:
+            raise ValidationError(
+                self.env._(
+                    "%(setting)s cannot be more than %(maximum)s.",
+                    setting=setting,
+                    maximum=SNAPSHOT_INTERVAL_MAX,
+                )
+            )
+
     @api.model
     def _get_snapshot_cron(self):
         # settings are open to administrators only; the cron is read and
@@ -83,6 +121,17 @@ class ResConfigSettings(models.TransientModel):
                     ].get_description(self.env, ["string"])["string"],
                 )
             )
+        if self.forecast_snapshot_interval_number > SNAPSHOT_INTERVAL_MAX:
+            # a snapshot a year apart is already of little use to a trend
+            raise ValidationError(
+                self.env._(
+                    "%(setting)s cannot be more than %(maximum)s.",
+                    setting=self._fields[
+                        "forecast_snapshot_interval_number"
+                    ].get_description(self.env, ["string"])["string"],
+                    maximum=SNAPSHOT_INTERVAL_MAX,
+                )
+            )
         values = {
             "interval_number": self.forecast_snapshot_interval_number,
             "interval_type": self.forecast_snapshot_interval_type or "weeks",
@@ -92,6 +141,9 @@ class ResConfigSettings(models.TransientModel):
 
     def action_refresh_historical_forecast(self):
         """Button of the settings: refresh every lead's historical forecast now."""
+        # the button of an administrators' screen: nobody else may start a
+        # refresh of every lead through an RPC
+        self.check_access("write")
         count = self.env["crm.lead"]._refresh_historical_forecast()
         return {
             "type": "ir.actions.client",

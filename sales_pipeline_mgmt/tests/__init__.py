@@ -17,3 +17,4 @@ from . import test_translations
 from . import test_performance
 from . import test_bench_invariants
 from . import test_readonly_entry_points
+from . import test_api_input

@@ -547,14 +547,16 @@ class TestPipelineDashboard(PipelineDashboardCommon):
         # the context of an RPC of the web client
         lead_model = self.env["crm.lead"].with_context(lang="en_US", tz="UTC")
         with self._pinned(NOW):
-            lead_model.get_pipeline_dashboard({})  # warm the caches
+            # warm the caches (the record rules of the teams filtered on too)
+            lead_model.get_pipeline_dashboard({"team_ids": [self.team.id]})
             self.env.invalidate_all()
-            # measured: the user (for the record rules), the open pipeline and
+            # measured: the user (for the record rules), the teams filtered on
+            # (that the user may read them), the open pipeline and
             # its stages' names, the funnel and the standard stages, the
             # company's currency, the KPI figures of all the periods (period,
             # comparison, sparkline), the leads per source per month and the
             # sources' names; whatever the number of leads and periods
-            with self.assertQueryCount(spm_manager=9):
+            with self.assertQueryCount(spm_manager=10):
                 lead_model.get_pipeline_dashboard({"team_ids": [self.team.id]})
 
     @users("spm_manager")
@@ -618,8 +620,10 @@ class TestPipelineDashboardRights(PipelineDashboardCommon):
 
     @users("spm_manager")
     def test_manager_never_sees_the_second_company(self):
-        cards = self._cards(self._dashboard(team_ids=[self.team_2.id]))
-        self.assertEqual(cards["new_leads"]["value"], 0)
+        cards = self._cards(self._dashboard())
+        self.assertNotIn(self.c2, self._opened(cards["new_leads"]["drill"]))
+        with self.assertRaisesRegex(UserError, "^team_ids: no Sales Team"):
+            self._dashboard(team_ids=[self.team_2.id])
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
