@@ -67,11 +67,10 @@ class CrmPipelineSettingMixin(models.AbstractModel):
             value = vals[fname]
             if value is False or value is None:
                 continue  # empty: 0, as Odoo stores it
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or value != int(value)
-            ):
+            whole = (isinstance(value, int) and not isinstance(value, bool)) or (
+                isinstance(value, float) and value.is_integer()
+            )
+            if not whole:
                 raise ValidationError(
                     self.env._(
                         "%(field)s: %(value)r is not a whole number.",
