@@ -197,6 +197,26 @@ class TestApiInput(SalesPipelineCommon):
         )
         self.assertIn("debe terminar después", message)
 
+    @users("spm_manager")
+    def test_the_checks_cost_no_query(self):
+        # the KPIs keep their two queries, and a write of a setting or of
+        # anything else on a team, stage or company pays nothing for them
+        lead_model = self.env["crm.lead"]
+        team = self.env["crm.team"].browse(self.team.id)
+        team.max_open_opportunities  # noqa: B018 - in the cache, as after a read
+        domain = [
+            "|",
+            ("team_id", "=", self.team.id),
+            ("stage_id.name", "ilike", "x"),
+        ]
+        # a path through stages reads their record rules once (cached after)
+        lead_model._check_pipeline_api_domain("domain", domain)
+        with self.assertQueryCount(spm_manager=0):
+            lead_model._check_pipeline_api_domain("domain", domain)
+            lead_model._check_pipeline_api_period("2026-03-01", datetime(2026, 4, 1))
+            team._check_setting_input({"max_open_opportunities": 5, "name": "x"})
+            team._check_setting_values()
+
     # Pipeline dashboard ------------------------------------------------
 
     @users("spm_salesman")
