@@ -351,8 +351,7 @@ class CrmLead(models.Model):
         the rows describe the moves the current user was allowed to make."""
         history_model = self.env["crm.lead.stage.history"].sudo()
         history_model.flush_model()
-        columns = sorted(set().union(*vals_list)) if vals_list else []
-        fields_ = [history_model._fields[fname] for fname in columns]
+        columns = set().union(*vals_list) if vals_list else set()
         if any(
             field.store and field.compute and field.name not in columns
             for field in history_model._fields.values()
@@ -363,46 +362,70 @@ class CrmLead(models.Model):
                 self._close_stays(close_ids, now)
             history_model.create(vals_list)
             return
-        statements = []
-        if close_ids:
-            statements.append(self._get_close_stays_sql(close_ids, now))
-        if vals_list:
-            statements.append(
+        statements = self._get_stage_move_statements(close_ids, vals_list, now)
+        if len(statements) > 1:
+            # data-modifying WITHs: all run on the same snapshot, each on rows
+            # of its own (the update of the stays touches only those that
+            # existed before), in one round trip
+            statements = [
                 SQL(
-                    """
-                    INSERT INTO crm_lead_stage_history
-                           (%(columns)s, create_uid, create_date, write_uid, write_date)
-                    SELECT *, %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM unnest(%(arrays)s)
-                    """,
-                    columns=SQL(", ").join(map(SQL.identifier, columns)),
-                    uid=self.env.uid,
-                    now=now,
-                    arrays=SQL(", ").join(
-                        SQL(
-                            "%s::%s[]",
-                            [
-                                field.convert_to_column(
-                                    values.get(field.name),
-                                    history_model,
-                                    validate=False,
-                                )
-                                for values in vals_list
-                            ],
-                            SQL(field.column_type[1]),
-                        )
-                        for field in fields_
+                    "WITH %s %s",
+                    SQL(", ").join(
+                        SQL("%s AS (%s)", SQL.identifier(f"move_{index}"), statement)
+                        for index, statement in enumerate(statements[:-1])
                     ),
+                    statements[-1],
                 )
-            )
-        if len(statements) == 2:
-            # a data-modifying WITH: both run on the same snapshot, the
-            # update touching only the stays that existed before
-            statements = [SQL("WITH closed AS (%s) %s", *statements)]
+            ]
         for statement in statements:
             self.env.cr.execute(statement)
         history_model.invalidate_model(["date_out", "duration_days"])
         self.invalidate_recordset(["stage_history_ids"])
+
+    def _get_stage_move_statements(self, close_ids, vals_list, now):
+        """The data-modifying statements (UPDATE, INSERT or DELETE, without
+        RETURNING) that save the stage moves of ``self``: they run as one
+        statement. Extend it to save more of a move in the same round trip.
+
+        :param list close_ids: leads whose open stays end at ``now``
+        :param list vals_list: values of the new stays
+        """
+        statements = []
+        if close_ids:
+            statements.append(self._get_close_stays_sql(close_ids, now))
+        if vals_list:
+            statements.append(self._get_insert_stays_sql(vals_list, now))
+        return statements
+
+    def _get_insert_stays_sql(self, vals_list, now):
+        """INSERT of the stays ``vals_list`` (dicts with the same keys, stored
+        fields of crm.lead.stage.history), one array per column."""
+        history_model = self.env["crm.lead.stage.history"].sudo()
+        columns = sorted(set().union(*vals_list))
+        return SQL(
+            """
+            INSERT INTO crm_lead_stage_history
+                   (%(columns)s, create_uid, create_date, write_uid, write_date)
+            SELECT *, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM unnest(%(arrays)s)
+            """,
+            columns=SQL(", ").join(map(SQL.identifier, columns)),
+            uid=self.env.uid,
+            now=now,
+            arrays=SQL(", ").join(
+                SQL(
+                    "%s::%s[]",
+                    [
+                        field.convert_to_column(
+                            values.get(field.name), history_model, validate=False
+                        )
+                        for values in vals_list
+                    ],
+                    SQL(field.column_type[1]),
+                )
+                for field in map(history_model._fields.get, columns)
+            ),
+        )
 
     def _get_close_stays_sql(self, lead_ids, now):
         return SQL(
