@@ -86,29 +86,6 @@ def render_scale(data):
     ]
     write = data.get("write", {})
     lines += _write_rows(write)
-    for size, target in (("1", 1.25), ("100", None), ("10000", 1.10)):
-        item = write.get(size)
-        if not item:
-            continue
-        lines.append(
-            f"| a | Stage write, {int(size):,} lead{'s' if size != '1' else ''} "
-            f"(median of {item['runs']}) | {_ms(item['addon_s'])} "
-            f"({item['addon_queries']} q) | {_ms(item['crm_s'])} "
-            f"({item['crm_queries']} q) | {item['ratio']:.2f} | "
-            + (
-                f"≤ {target:.2f} | {_status(item['ratio'] <= target)} |"
-                if target
-                else "| |"
-            )
-        )
-    for size, item in sorted(data.get("write_without_forecast_refresh", {}).items()):
-        lines.append(
-            f"| a' | Stage write, {int(size):,} lead{'s' if size != '1' else ''}, "
-            f"without the per-write forecast refresh (median of {item['runs']}) | "
-            f"{_ms(item['addon_s'])} ({item['addon_queries']} q) | "
-            f"{_ms(item['crm_s'])} ({item['crm_queries']} q) | "
-            f"{item['ratio']:.2f} | | |"
-        )
     install = data.get("install")
     if install:
         target = 600 if big else 60
