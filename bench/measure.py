@@ -7,14 +7,16 @@ Run by bench/run.py; standalone:
     PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/measure.py --db spm_bench_100k \
         --sections write,kanban,kpis,pivots --out bench/results/x.json
 
-Every operation runs in a transaction that is rolled back afterwards, so the
-database is unchanged and runs can be repeated. Sections:
+Every operation but the stage writes runs in a transaction that is rolled back
+afterwards, so the database is unchanged and runs can be repeated. Sections:
 
-- write: a manager moves 1, 100 and 10,000 open opportunities to another stage
-  in one write; "crm alone" is the same call made as
-  ``super(CrmLead, leads).write(vals)``, CrmLead being the addon's class, which
-  skips all of the addon's write logic. The timing covers the write, the flush
-  and the precommit hooks (mail tracking), as a commit would.
+- write: a manager moves 1, 100 and 10,000 open leads of the shared pipeline's
+  first stage in one write, forward, skipping a stage and backward; "crm
+  alone" is the same call made as ``super(CrmLead, leads).write(vals)``,
+  CrmLead being the addon's class, which skips all of the addon's write logic.
+  The timing covers what the request pays: the write, the flush, the precommit
+  hooks (mail tracking) and the commit. These writes are committed (see
+  Bench.measure_write): the section changes the database.
 - kanban: the pipeline kanban's first load for a salesperson, the RPCs the web
   client sends: web_read_group on stage_id, read_progress_bar, then one
   web_search_read per open column (limit 40, the kanban's default), with the
@@ -53,6 +55,13 @@ from odoo.tools import SQL
 _logger = logging.getLogger("bench.measure")
 
 WRITE_SIZES = (1, 100, 10_000)
+WRITE_KINDS = ("forward", "skip", "backward")
+MODES = ("addon", "crm")
+
+
+def _loadavg():
+    with open("/proc/loadavg") as file:
+        return " ".join(file.read().split()[:3])
 
 
 def median(values):
@@ -60,9 +69,18 @@ def median(values):
 
 
 class Bench:
-    def __init__(self, env, runs, big_write_runs=2, cron_timeout=900, write_sizes=None):
+    def __init__(
+        self,
+        env,
+        runs,
+        big_write_runs=2,
+        cron_timeout=900,
+        write_sizes=None,
+        write_kinds=None,
+    ):
         self.env = env
         self.write_sizes = write_sizes or WRITE_SIZES
+        self.write_kinds = write_kinds or WRITE_KINDS
         self.cron_timeout = cron_timeout
         self.big_write_runs = big_write_runs
         self.cr = env.cr
@@ -103,85 +121,123 @@ class Bench:
     # a. stage write overhead
     # ------------------------------------------------------------------
 
+    def _write_pool(self, size):
+        """The shared pipeline's open stages in order, and up to ``size``
+        active leads of its first stage that are not won: opportunities
+        first, then leads of type lead where the stage holds too few."""
+        env = self.env
+        stages = env["crm.stage"].search(
+            [("team_id", "=", False), ("is_won", "=", False)], order="sequence, id"
+        )
+        self.cr.execute(
+            SQL(
+                """
+                SELECT id FROM crm_lead
+                 WHERE active AND stage_id = %s AND probability < 100
+                 ORDER BY type = 'opportunity' DESC, id
+                 LIMIT %s
+                """,
+                stages[0].id,
+                size,
+            )
+        )
+        return stages, [row[0] for row in self.cr.fetchall()]
+
     def measure_write(self):
+        """Stage writes as a request pays for them: write, flush, precommit
+        (crm's mail tracking), COMMIT and postcommit, for forward moves,
+        skips and backward moves, with the addon and as crm alone.
+
+        The writes are committed (a rolled-back transaction would leave the
+        commit out): each side moves the same leads around a cycle that brings
+        them back to their stage (forward to the 2nd stage, backward to the
+        1st, skip to the 3rd, backward to the 1st), so that the database keeps
+        its shape and runs can be repeated; the stays and messages of the
+        moves stay. Per run, the addon's cycle and crm's alternate in which
+        goes first."""
         from odoo.addons.sales_pipeline_mgmt.models.crm_lead import CrmLead
 
         env = self.env
         manager = self.user("bench_sales_05")
-        shared = env["crm.stage"].search(
-            [("team_id", "=", False)], order="sequence, id"
-        )
-        target = shared.filtered(lambda s: not s.is_won)[-1]
-        lead_ids = (
-            env["crm.lead"]
-            .search(
-                [
-                    ("type", "=", "opportunity"),
-                    (
-                        "stage_id",
-                        "in",
-                        (shared - target).filtered(lambda s: not s.is_won).ids,
-                    ),
-                    ("probability", "<", 100),
-                ],
-                order="id",
-                limit=max(self.write_sizes),
-            )
-            .ids
-        )
-        results = {}
+        stages, pool = self._write_pool(max(self.write_sizes))
+        # (kind measured, target stage index); the last move only returns the
+        # leads to their stage
+        cycle = [("forward", 1), ("backward", 0), ("skip", 2), (None, 0)]
+        results = {"load_before": _loadavg()}
         for size in self.write_sizes:
-            ids = lead_ids[:size]
+            ids = pool[:size]
             if len(ids) < size:
                 _logger.warning("only %s leads to move for N=%s", len(ids), size)
-            vals = {"stage_id": target.id}
-
-            def write_addon(ids=ids, vals=vals):
-                leads = env["crm.lead"].with_user(manager).browse(ids)
-                leads.write(vals)
-                self.cr.flush()  # flush + precommit hooks (mail tracking)
-                env.flush_all()
-
-            def write_crm(ids=ids, vals=vals):
-                leads = env["crm.lead"].with_user(manager).browse(ids)
-                super(CrmLead, leads).write(vals)
-                self.cr.flush()
-                env.flush_all()
-
-            # a write costs crm ~20 ms and ~8 queries per lead (mail tracking):
-            # the 10,000-lead write takes minutes, so it runs fewer times and
-            # without a warm-up round (the smaller writes warmed the caches)
+            # a write costs crm ~10 to 20 ms and ~8 queries per lead (mail
+            # tracking): the 10,000-lead cycle takes minutes, so it runs fewer
+            # times and without a warm-up round
             if size == 1:
                 runs, warmup = self.runs * 4 + 1, 1
             elif size >= 10_000:
                 runs, warmup = self.big_write_runs, 0
             else:
                 runs, warmup = self.runs, 1
-            times = {"addon": [], "crm": []}
+            times = {(kind, mode): [] for kind in self.write_kinds for mode in MODES}
             queries = {}
-            # interleaved so that noise hits both sides alike
             for index in range(warmup + runs):
-                order = ("crm", "addon") if index % 2 else ("addon", "crm")
-                for mode in order:
-                    func = write_addon if mode == "addon" else write_crm
-                    seconds, count, _times = self.timed(func, 1, warmup=0)
-                    queries[mode] = count
-                    if index >= warmup:
-                        times[mode].append(seconds)
-            addon, crm = median(times["addon"]), median(times["crm"])
-            results[str(size)] = {
-                "leads": len(ids),
-                "runs": runs,
-                "addon_s": addon,
-                "crm_s": crm,
-                "ratio": addon / crm,
-                "addon_queries": queries["addon"],
-                "crm_queries": queries["crm"],
-                "addon_times": times["addon"],
-                "crm_times": times["crm"],
-            }
-            _logger.info("write N=%s: %s", size, results[str(size)])
+                for mode in MODES if index % 2 == 0 else MODES[::-1]:
+                    for kind, target in cycle:
+                        measured = kind in self.write_kinds
+                        seconds, count = self._committed_write(
+                            CrmLead, manager, ids, stages[target], mode
+                        )
+                        if measured:
+                            queries[kind, mode] = count
+                            if index >= warmup:
+                                times[kind, mode].append(seconds)
+            for kind in self.write_kinds:
+                addon, crm = median(times[kind, "addon"]), median(times[kind, "crm"])
+                results.setdefault(kind, {})[str(size)] = {
+                    "leads": len(ids),
+                    "opportunities": env["crm.lead"].search_count(
+                        [("id", "in", ids), ("type", "=", "opportunity")]
+                    ),
+                    "runs": runs,
+                    "addon_s": addon,
+                    "crm_s": crm,
+                    "ratio": addon / crm,
+                    "addon_queries": queries[kind, "addon"],
+                    "crm_queries": queries[kind, "crm"],
+                    "addon_times": times[kind, "addon"],
+                    "crm_times": times[kind, "crm"],
+                }
+                _logger.info(
+                    "write %s N=%s: addon %.1f ms, crm %.1f ms, ratio %.3f "
+                    "(%s / %s q), load %s",
+                    kind,
+                    size,
+                    addon * 1000,
+                    crm * 1000,
+                    addon / crm,
+                    queries[kind, "addon"],
+                    queries[kind, "crm"],
+                    _loadavg(),
+                )
+        results["load_after"] = _loadavg()
         self.results["write"] = results
+
+    def _committed_write(self, crm_lead_class, user, ids, stage, mode):
+        """Move the leads ``ids`` to ``stage`` as ``user`` and commit; return
+        (seconds, queries) from the write to the end of the commit."""
+        self.rollback()
+        leads = self.env["crm.lead"].with_user(user).browse(ids)
+        count_before = self.cr.sql_log_count
+        started = time.perf_counter()
+        if mode == "addon":
+            leads.write({"stage_id": stage.id})
+        else:
+            super(crm_lead_class, leads).write({"stage_id": stage.id})
+        # flush, precommit hooks (mail tracking), COMMIT, postcommit
+        self.cr.commit()
+        elapsed = time.perf_counter() - started
+        queries = self.cr.sql_log_count - count_before
+        self.env.invalidate_all()
+        return elapsed, queries
 
     # ------------------------------------------------------------------
     # f. kanban first load
@@ -517,6 +573,11 @@ def main():
         help="numbers of leads moved by the measured stage writes",
     )
     parser.add_argument(
+        "--write-kinds",
+        default=",".join(WRITE_KINDS),
+        help="kinds of stage moves measured (forward, skip, backward)",
+    )
+    parser.add_argument(
         "--cron-timeout",
         type=float,
         default=900,
@@ -548,6 +609,7 @@ def main():
             args.big_write_runs,
             args.cron_timeout,
             [int(size) for size in args.write_sizes.split(",")],
+            args.write_kinds.split(","),
         )
         for section in args.sections.split(","):
             if section.startswith("cron:"):

@@ -27,6 +27,38 @@ def _status(ok):
     return "met" if ok else "**missed**"
 
 
+def _write_rows(write):
+    """Rows of the stage writes by kind of move (forward, skip, backward)."""
+    lines = []
+    targets = {"1": 1.25, "100": 1.10, "10000": 1.10}
+    kinds = [kind for kind in ("forward", "skip", "backward") if kind in write]
+    for kind in kinds:
+        for size, item in sorted(write[kind].items(), key=lambda pair: int(pair[0])):
+            target = targets.get(size)
+            leads = f"{int(size):,} lead{'s' if size != '1' else ''}"
+            if item["leads"] < int(size):
+                leads = f"{item['leads']:,} leads (all the stage holds)"
+            elif item.get("opportunities", item["leads"]) < item["leads"]:
+                leads += f", {item['opportunities']:,} of them opportunities"
+            lines.append(
+                f"| a | Stage write, {kind}, {leads} (write to commit, "
+                f"median of {item['runs']}) | {_ms(item['addon_s'])} "
+                f"({item['addon_queries']} q) | {_ms(item['crm_s'])} "
+                f"({item['crm_queries']} q) | {item['ratio']:.2f} | "
+                + (
+                    f"≤ {target:.2f} | {_status(item['ratio'] <= target)} |"
+                    if target
+                    else "| |"
+                )
+            )
+    if kinds:
+        lines.append(
+            f"| a | (stage writes: load average {write.get('load_before', '?')} "
+            f"before, {write.get('load_after', '?')} after) | | | | | |"
+        )
+    return lines
+
+
 def render_scale(data):
     scale = data["scale"]
     big = scale >= 1_000_000
@@ -53,29 +85,7 @@ def render_scale(data):
         "|---|---|---|---|---|---|---|",
     ]
     write = data.get("write", {})
-    for size, target in (("1", 1.25), ("100", None), ("10000", 1.10)):
-        item = write.get(size)
-        if not item:
-            continue
-        lines.append(
-            f"| a | Stage write, {int(size):,} lead{'s' if size != '1' else ''} "
-            f"(median of {item['runs']}) | {_ms(item['addon_s'])} "
-            f"({item['addon_queries']} q) | {_ms(item['crm_s'])} "
-            f"({item['crm_queries']} q) | {item['ratio']:.2f} | "
-            + (
-                f"≤ {target:.2f} | {_status(item['ratio'] <= target)} |"
-                if target
-                else "| |"
-            )
-        )
-    for size, item in sorted(data.get("write_without_forecast_refresh", {}).items()):
-        lines.append(
-            f"| a' | Stage write, {int(size):,} lead{'s' if size != '1' else ''}, "
-            f"without the per-write forecast refresh (median of {item['runs']}) | "
-            f"{_ms(item['addon_s'])} ({item['addon_queries']} q) | "
-            f"{_ms(item['crm_s'])} ({item['crm_queries']} q) | "
-            f"{item['ratio']:.2f} | | |"
-        )
+    lines += _write_rows(write)
     install = data.get("install")
     if install:
         target = 600 if big else 60

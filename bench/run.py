@@ -191,15 +191,29 @@ def main():
         help="reuse the database if the addon is installed on it, else the "
         "crm-only template if it exists (no generation)",
     )
+    parser.add_argument(
+        "--template",
+        help="crm-only template (default spm_bench_<scale>_crm, so that a "
+        "database of another name reuses the generated one)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement")
     parser.add_argument(
         "--install-runs", type=int, default=1, help="times the install is measured"
     )
     parser.add_argument("--sections", default=MEASURE_SECTIONS + ",crons")
+    parser.add_argument(
+        "--write-sizes", help="leads per measured stage write (default 1,100,10000)"
+    )
+    parser.add_argument(
+        "--write-kinds", help="stage moves measured (default forward,skip,backward)"
+    )
+    parser.add_argument(
+        "--big-write-runs", help="runs of the 10,000-lead writes (default 2)"
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not update docs")
     args = parser.parse_args()
     db = args.db or f"spm_bench_{label(args.scale)}"
-    template = f"{db}_crm"
+    template = args.template or f"spm_bench_{label(args.scale)}_crm"
     logs = f"{HERE}/logs"
     os.makedirs(logs, exist_ok=True)
     os.makedirs(f"{HERE}/results", exist_ok=True)
@@ -239,6 +253,15 @@ def main():
                 ",".join(plain),
                 "--out",
                 out,
+                *(
+                    arg
+                    for option in ("write_sizes", "write_kinds", "big_write_runs")
+                    if getattr(args, option)
+                    for arg in (
+                        "--" + option.replace("_", "-"),
+                        str(getattr(args, option)),
+                    )
+                ),
             ],
             env=script_env(),
         )

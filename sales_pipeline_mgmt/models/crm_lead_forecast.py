@@ -138,8 +138,7 @@ class CrmLead(models.Model):
     def _on_stage_moved(self, previous_stages):
         res = super()._on_stage_moved(previous_stages)
         if previous_stages:
-            # the moved leads' forecast at once, in one query
-            self._refresh_historical_forecast(self.ids)
+            self._refresh_moved_leads_forecast()
         else:
             self._refresh_historical_forecast_at_commit()
         return res
@@ -243,20 +242,8 @@ class CrmLead(models.Model):
         """
         return self._write_historical_forecast(lead_filter)
 
-    @api.model
-    def _write_historical_forecast(self, lead_filter, statistics=None):
-        """Write the forecast fields of the leads matching ``lead_filter``
-        (SQL on the alias ``lead``) in one UPDATE, the only place they are
-        computed. Rows whose values do not change are not rewritten.
-
-        :param SQL statistics: the CTEs ``team_stat`` and ``company_stat`` of
-            crm.lead.forecast.stat._get_statistics_sql, from which each lead's
-            probability, sample, level and predicted closing are recomputed;
-            None keeps the stored ones and recomputes only the measures
-            derived from them.
-        :return: number of leads updated
-        """
-        self.flush_model()
+    def _flush_forecast_inputs(self):
+        """Flush what the forecast reads besides the leads themselves."""
         self.env["crm.lead.stage.history"].flush_model()
         self.env["crm.lead.forecast.stat"].flush_model()
         self.env["crm.stage"].flush_model(["is_won"])
@@ -264,16 +251,38 @@ class CrmLead(models.Model):
         self.env["res.company"].flush_model(
             self.env["res.company"]._get_forecast_setting_fields()
         )
-        now = self.env.cr.now()
-        leads = SQL(
+
+    @api.model
+    def _get_forecast_leads_sql(self, lead_relation=None):
+        """The FROM clause the forecast reads leads from: ``lead_relation``
+        (SQL of a relation with the columns of crm_lead the forecast reads,
+        aliased ``lead``; crm_lead itself when None) joined to the lead's
+        stage, standard stage and company."""
+        return SQL(
             """
-                      crm_lead lead
+                      %(lead)s
                       LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
                       LEFT JOIN crm_standard_stage standard
                              ON standard.id = lead.standard_stage_id
                       LEFT JOIN res_company company ON company.id = lead.company_id
-            """
+            """,
+            lead=lead_relation or SQL("crm_lead lead"),
         )
+
+    @api.model
+    def _get_forecast_new_value_sql(self, leads, lead_filter, statistics=None):
+        """``WITH ... new_value AS (...)``: the forecast fields of the leads of
+        ``leads`` (see _get_forecast_leads_sql) matching ``lead_filter``, one
+        row per lead with its ``id`` and a column per forecast field. The only
+        place they are computed.
+
+        :param SQL statistics: the CTEs ``team_stat`` and ``company_stat`` of
+            crm.lead.forecast.stat._get_statistics_sql, from which each lead's
+            probability, sample, level and predicted closing are recomputed;
+            None keeps the stored ones and recomputes only the measures
+            derived from them.
+        """
+        now = self.env.cr.now()
         measure_inputs = SQL(
             """
                            lead.id, lead.expected_revenue, lead.date_deadline,
@@ -312,9 +321,8 @@ class CrmLead(models.Model):
             forecast = self._get_historical_forecast_sql(
                 statistics, measure_inputs, leads, lead_filter, now
             )
-        self.env.cr.execute(
-            SQL(
-                """
+        return SQL(
+            """
                 WITH %(forecast)s
                 new_value AS (
                     SELECT id,
@@ -335,6 +343,28 @@ class CrmLead(models.Model):
                                     FALSE) AS is_close_date_optimistic
                       FROM forecast
                 )
+            """,
+            forecast=forecast,
+        )
+
+    @api.model
+    def _write_historical_forecast(self, lead_filter, statistics=None):
+        """Write the forecast fields of the leads matching ``lead_filter``
+        (SQL on the alias ``lead``) in one UPDATE (see
+        _get_forecast_new_value_sql). Rows whose values do not change are not
+        rewritten.
+
+        :return: number of leads updated
+        """
+        self.flush_model()
+        self._flush_forecast_inputs()
+        new_value = self._get_forecast_new_value_sql(
+            self._get_forecast_leads_sql(), lead_filter, statistics
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                %(new_value)s
                 UPDATE crm_lead lead
                    SET historical_probability = new_value.historical_probability,
                        historical_sample_size = new_value.historical_sample_size,
@@ -357,13 +387,102 @@ class CrmLead(models.Model):
                         new_value.best_case_revenue, new_value.predicted_close_date,
                         new_value.is_close_date_optimistic)
                 """,
-                forecast=forecast,
+                new_value=new_value,
             )
         )
         count = self.env.cr.rowcount
         self.invalidate_model(self._get_forecast_fields())
         self.env["crm.lead.forecast.stat"].invalidate_model()
         return count
+
+    # crm_lead columns the forecast reads, and their types, for the leads
+    # given from the cache (see _refresh_moved_leads_forecast)
+    _forecast_input_columns = (
+        ("id", "int4"),
+        ("active", "bool"),
+        ("company_id", "int4"),
+        ("date_closed", "timestamp"),
+        ("date_deadline", "date"),
+        ("expected_revenue", "numeric"),
+        ("probability", "float8"),
+        ("stage_id", "int4"),
+        ("standard_stage_id", "int4"),
+        ("team_id", "int4"),
+    )
+
+    def _refresh_moved_leads_forecast(self):
+        """Recompute the forecast of the leads of ``self`` (which just changed
+        stage) from the saved statistics of their new stage, and put it in the
+        cache as changed values.
+
+        The forecast is read by one SELECT over the leads' new values, taken
+        from the cache, with the same SQL as the full refresh: the fields then
+        reach the database with crm's own update of the moved leads. Writing
+        them with an UPDATE of their own after that one would rewrite each
+        moved lead's row a second time, with every index of crm_lead (most of
+        a one-lead move's cost)."""
+        if not self:
+            return
+        self._flush_forecast_inputs()
+        # the values crm's write leaves in the cache (probability is
+        # recomputed from the new stage here rather than at the flush)
+        rows = [
+            (
+                lead.id,
+                lead.active,
+                lead.company_id.id,
+                lead.date_closed or None,
+                lead.date_deadline or None,
+                lead.expected_revenue,
+                lead.probability,
+                lead.stage_id.id,
+                lead.stage_id.standard_stage_id.id,
+                lead.team_id.id,
+            )
+            for lead in self
+        ]
+        lead_relation = SQL(
+            "unnest(%s) AS lead(%s)",
+            SQL(", ").join(
+                SQL("%s::%s[]", list(column), SQL(column_type))
+                for column, (_name, column_type) in zip(
+                    zip(*rows, strict=True), self._forecast_input_columns, strict=True
+                )
+            ),
+            SQL(", ").join(
+                SQL.identifier(name) for name, _type in self._forecast_input_columns
+            ),
+        )
+        statistics = self.env["crm.lead.forecast.stat"]._get_statistics_sql(
+            self.env.cr.now(), recompute=False
+        )
+        new_value = self._get_forecast_new_value_sql(
+            self._get_forecast_leads_sql(lead_relation), SQL("TRUE"), statistics
+        )
+        fnames = self._get_forecast_fields()
+        self.env.cr.execute(
+            SQL(
+                "%s SELECT id, %s FROM new_value",
+                new_value,
+                SQL(", ").join(map(SQL.identifier, fnames)),
+            )
+        )
+        values = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        leads = self.browse(list(values))
+        for index, fname in enumerate(fnames):
+            field = self._fields[fname]
+            self.env.cache.update(
+                leads,
+                field,
+                [
+                    field.convert_to_cache(
+                        values[lead_id][index], leads, validate=False
+                    )
+                    for lead_id in leads.ids
+                ],
+                dirty=True,
+            )
+        leads.modified(fnames)
 
     @api.model
     def _get_historical_forecast_sql(

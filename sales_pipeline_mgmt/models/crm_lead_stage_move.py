@@ -68,6 +68,7 @@ class CrmLead(models.Model):
         stage that cannot be skipped and that the lead has never been in.
         Both rules are read from caches: with the defaults this costs no
         query."""
+        self._prefetch_move_stages(new_stage, previous_stages)
         errors = self._get_exit_criteria_errors(new_stage)
         errors += self._get_forbidden_skip_errors(new_stage, previous_stages)
         if errors:
@@ -87,6 +88,25 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # STAGE RULES
     # ------------------------------------------------------------
+
+    def _prefetch_move_stages(self, new_stage, previous_stages):
+        """Read in one query the stages a move involves: those the leads
+        leave, the one they enter and those in between. crm's write, its
+        tracking and the note on skipped stages read them one by one
+        otherwise."""
+        stage_keys = self._get_pipeline_stage_keys()
+        involved = [
+            stage_keys[stage.id][:2]
+            for stage in (new_stage, *previous_stages.values())
+            if stage and stage.id in stage_keys
+        ]
+        if not involved:
+            return
+        low, high = min(involved), max(involved)
+        stages = self.env["crm.stage"].browse(
+            [sid for sid, key in stage_keys.items() if low <= key[:2] <= high]
+        )
+        stages.mapped("name")
 
     def _get_exit_criteria_errors(self, new_stage):
         """Return one message per lead of ``self`` that misses a field
@@ -191,23 +211,59 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _log_skipped_stages(self, previous_stages):
-        """Post a note on each lead of ``self`` that just moved forward past
-        stages, naming them (one batched insert)."""
+        """Note on each lead of ``self`` that just moved forward past stages
+        which stages it skipped.
+
+        The note is the body of the message that mail tracking logs for the
+        stage change at commit, so that a skip costs no message of its own
+        (and the note sits beside the stage change it explains). Where the
+        write is not tracked, the notes are logged in one batch instead."""
         stage_keys = self._get_pipeline_stage_keys()
-        bodies = {}
-        for lead in self:
-            skipped = self.env["crm.stage"].browse(
-                lead._get_skipped_stage_ids(
-                    previous_stages.get(lead.id), lead.stage_id, stage_keys
-                )
+        skipped_by_lead = {
+            lead.id: lead._get_skipped_stage_ids(
+                previous_stages.get(lead.id), lead.stage_id, stage_keys
             )
-            if skipped:
-                bodies[lead.id] = Markup("<p>%s</p>") % self.env._(
-                    "Skipped stages: %(stages)s.",
-                    stages=", ".join(skipped.mapped("name")),
-                )
-        if bodies:
-            self.browse(list(bodies))._message_log_batch(bodies)
+            for lead in self
+        }
+        skipped_by_lead = {
+            lead_id: stage_ids
+            for lead_id, stage_ids in skipped_by_lead.items()
+            if stage_ids
+        }
+        if not skipped_by_lead:
+            return
+        # one read for the names of every stage skipped in this write
+        stages = self.env["crm.stage"].browse(
+            {sid for stage_ids in skipped_by_lead.values() for sid in stage_ids}
+        )
+        names = dict(zip(stages.ids, stages.mapped("name"), strict=True))
+        bodies = {
+            lead_id: Markup("<p>%s</p>")
+            % self.env._(
+                "Skipped stages: %(stages)s.",
+                stages=", ".join(names[sid] for sid in stage_ids),
+            )
+            for lead_id, stage_ids in skipped_by_lead.items()
+        }
+        # the leads whose stage change mail tracking logs at commit: not those
+        # of an untracked write, nor those created in the same transaction
+        tracked = self.env.cr.precommit.data.get(f"mail.tracking.{self._name}", {})
+        untracked = {
+            lead_id: body
+            for lead_id, body in bodies.items()
+            if "stage_id" not in (tracked.get(lead_id) or {})
+        }
+        if untracked:
+            self.browse(list(untracked))._message_log_batch(untracked)
+        # mail.thread's own channel for the body of a tracking message (see
+        # _track_set_log_message); a lead moved twice in one transaction keeps
+        # both notes
+        tracking_bodies = self.env.cr.precommit.data.setdefault(
+            f"mail.tracking.message.{self._name}", {}
+        )
+        for lead_id, body in bodies.items():
+            if lead_id not in untracked:
+                tracking_bodies[lead_id] = tracking_bodies.get(lead_id, Markup()) + body
 
     def _get_pipeline_stage_keys(self):
         """Return {stage id: (sequence, id, team id, standard stage id)} for
@@ -248,73 +304,164 @@ class CrmLead(models.Model):
 
     def _record_stage_moves(self, previous_stages):
         """Close the current stay of each lead of ``self`` and open a new one in
-        its (new) stage, in a constant number of queries.
+        its (new) stage, in one statement whatever the number of leads; add
+        the skipped stages and backward moves to the leads' counters in the
+        ORM cache, so that they reach the database with crm's own update of the
+        moved leads rather than in an UPDATE of their own.
 
         :param dict previous_stages: lead id -> crm.stage the lead just left;
             missing or empty for leads that get their first stage.
+        :return: the values of the new stays
         """
         now = self.env.cr.now()
-        # History rows are written by the addon only (users have read access):
-        # the rows describe the moves the current user was allowed to make.
-        history_model = self.env["crm.lead.stage.history"].sudo()
-        if any(previous_stages.values()):
-            history_model.flush_model(["date_out", "duration_days"])
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE crm_lead_stage_history
-                       SET date_out = %(now)s,
-                           duration_days = GREATEST(
-                               EXTRACT(EPOCH FROM (%(now)s - date_in)) / 86400.0, 0)
-                     WHERE lead_id IN %(lead_ids)s
-                       AND date_out IS NULL
-                    """,
-                    now=now,
-                    lead_ids=tuple(self.ids),
-                )
-            )
-            history_model.invalidate_model(["date_out", "duration_days"])
         stage_keys = self._get_pipeline_stage_keys()
+        stage_model = self.env["crm.stage"]
         vals_list = []
-        counters = []
+        counters = {}
+        # classified once per (previous stage, new stage, team): a batch of
+        # leads moved together shares a handful of such moves
+        moves = {}
         # a lead whose stage is emptied only ends its stay
         for lead in self.filtered("stage_id"):
-            previous_stage = previous_stages.get(lead.id) or self.env["crm.stage"]
-            move_type, skipped = lead._classify_stage_move(
-                previous_stage, lead.stage_id, stage_keys
-            )
+            previous_stage = previous_stages.get(lead.id) or stage_model
+            key = (previous_stage.id, lead.stage_id.id, lead.team_id.id)
+            if key not in moves:
+                moves[key] = lead._classify_stage_move(
+                    previous_stage, lead.stage_id, stage_keys
+                )
+            move_type, skipped = moves[key]
             vals_list.append(
                 lead._prepare_stage_history_values(
                     previous_stage, move_type, skipped, now, stage_keys
                 )
             )
             if skipped or move_type == "backward":
-                counters.append((lead.id, skipped, int(move_type == "backward")))
-        if vals_list:
-            history_model.create(vals_list)
+                counters[lead.id] = (skipped, int(move_type == "backward"))
+        close_ids = self.ids if any(previous_stages.values()) else []
+        self._write_stage_history(close_ids, vals_list, now)
         if counters:
             self._increment_move_counters(counters)
         return vals_list
 
-    def _increment_move_counters(self, counters):
-        """Add skipped stages and backward moves to the leads' totals in one
-        query. ``counters`` is a list of (lead id, skipped, backward)."""
-        self.flush_model(["skipped_stage_count", "backward_move_count"])
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crm_lead
-                   SET skipped_stage_count = COALESCE(crm_lead.skipped_stage_count, 0)
-                                             + moves.skipped,
-                       backward_move_count = COALESCE(crm_lead.backward_move_count, 0)
-                                             + moves.backward
-                  FROM (VALUES %s) AS moves(lead_id, skipped, backward)
-                 WHERE crm_lead.id = moves.lead_id
-                """,
-                SQL(", ").join(
-                    SQL("(%s, %s, %s)", lead_id, skipped, backward)
-                    for lead_id, skipped, backward in counters
-                ),
-            )
+    def _write_stage_history(self, close_ids, vals_list, now):
+        """End at ``now`` the open stays of the leads ``close_ids`` and insert
+        the stays ``vals_list``, in one statement.
+
+        History rows are written by the addon only (users have read access):
+        the rows describe the moves the current user was allowed to make."""
+        history_model = self.env["crm.lead.stage.history"].sudo()
+        history_model.flush_model()
+        columns = set().union(*vals_list) if vals_list else set()
+        if any(
+            field.store and field.compute and field.name not in columns
+            for field in history_model._fields.values()
+            if field.name not in models.MAGIC_COLUMNS
+        ):
+            # a stored computed field the values do not give: the ORM computes it
+            if close_ids:
+                self._close_stays(close_ids, now)
+            history_model.create(vals_list)
+            return
+        statements = self._get_stage_move_statements(close_ids, vals_list, now)
+        if len(statements) > 1:
+            # data-modifying WITHs: all run on the same snapshot, each on rows
+            # of its own (the update of the stays touches only those that
+            # existed before), in one round trip
+            statements = [
+                SQL(
+                    "WITH %s %s",
+                    SQL(", ").join(
+                        SQL("%s AS (%s)", SQL.identifier(f"move_{index}"), statement)
+                        for index, statement in enumerate(statements[:-1])
+                    ),
+                    statements[-1],
+                )
+            ]
+        for statement in statements:
+            self.env.cr.execute(statement)
+        history_model.invalidate_model(["date_out", "duration_days"])
+        self.invalidate_recordset(["stage_history_ids"])
+
+    def _get_stage_move_statements(self, close_ids, vals_list, now):
+        """The data-modifying statements (UPDATE, INSERT or DELETE, without
+        RETURNING) that save the stage moves of ``self``: they run as one
+        statement. Extend it to save more of a move in the same round trip.
+
+        :param list close_ids: leads whose open stays end at ``now``
+        :param list vals_list: values of the new stays
+        """
+        statements = []
+        if close_ids:
+            statements.append(self._get_close_stays_sql(close_ids, now))
+        if vals_list:
+            statements.append(self._get_insert_stays_sql(vals_list, now))
+        return statements
+
+    def _get_insert_stays_sql(self, vals_list, now):
+        """INSERT of the stays ``vals_list`` (dicts with the same keys, stored
+        fields of crm.lead.stage.history), one array per column."""
+        history_model = self.env["crm.lead.stage.history"].sudo()
+        columns = sorted(set().union(*vals_list))
+        return SQL(
+            """
+            INSERT INTO crm_lead_stage_history
+                   (%(columns)s, create_uid, create_date, write_uid, write_date)
+            SELECT *, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM unnest(%(arrays)s)
+            """,
+            columns=SQL(", ").join(map(SQL.identifier, columns)),
+            uid=self.env.uid,
+            now=now,
+            arrays=SQL(", ").join(
+                SQL(
+                    "%s::%s[]",
+                    [
+                        field.convert_to_column(
+                            values.get(field.name), history_model, validate=False
+                        )
+                        for values in vals_list
+                    ],
+                    SQL(field.column_type[1]),
+                )
+                for field in map(history_model._fields.get, columns)
+            ),
         )
-        self.invalidate_model(["skipped_stage_count", "backward_move_count"])
+
+    def _get_close_stays_sql(self, lead_ids, now):
+        return SQL(
+            """
+            UPDATE crm_lead_stage_history
+               SET date_out = %(now)s,
+                   duration_days = GREATEST(
+                       EXTRACT(EPOCH FROM (%(now)s - date_in)) / 86400.0, 0)
+             WHERE lead_id IN %(lead_ids)s
+               AND date_out IS NULL
+            """,
+            now=now,
+            lead_ids=tuple(lead_ids),
+        )
+
+    def _close_stays(self, lead_ids, now):
+        history_model = self.env["crm.lead.stage.history"]
+        history_model.flush_model(["date_out", "duration_days"])
+        self.env.cr.execute(self._get_close_stays_sql(lead_ids, now))
+        history_model.invalidate_model(["date_out", "duration_days"])
+
+    def _increment_move_counters(self, counters):
+        """Add skipped stages and backward moves to the leads' totals.
+
+        ``counters`` maps lead ids to (skipped, backward). The new totals are
+        put in the cache as changed values: they are written by the update
+        that saves the move itself (the totals read are those of this
+        transaction's snapshot, and that update fails on a concurrent change
+        of the same lead, as any write of a lead does)."""
+        leads = self.browse(list(counters))
+        for fname, index in (("skipped_stage_count", 0), ("backward_move_count", 1)):
+            field = self._fields[fname]
+            self.env.cache.update(
+                leads,
+                field,
+                [(lead[fname] or 0) + counters[lead.id][index] for lead in leads],
+                dirty=True,
+            )
+        leads.modified(["skipped_stage_count", "backward_move_count"])

@@ -4,8 +4,11 @@
 (docs/BENCHMARKS.md). Counts are set at the measured value: a change that adds
 queries fails here, on purpose; raise a count only with a reason.
 
-The stage write itself (1 and 50 leads, and a write that changes no stage) is
-guarded in test_stage_history.py (TestStageHistoryQueries)."""
+The stage write is guarded here for each kind of move (forward, skipping
+stages, backward), as a request pays for it: the write, then the flush and the
+precommit hooks (crm's mail tracking) that its commit runs; test_stage_history.py
+(TestStageHistoryQueries) guards the write alone and a write that changes no
+stage."""
 
 from datetime import timedelta
 
@@ -13,6 +16,8 @@ from lxml import etree
 
 from odoo.tests import tagged, users
 from odoo.tools import SQL
+
+from odoo.addons.sales_pipeline_mgmt.models.crm_lead import CrmLead
 
 from .common import T0, SalesPipelineCommon
 
@@ -145,3 +150,93 @@ class TestBulkRebuild(SalesPipelineCommon):
         with history_model._foreign_keys_suspended():
             self.assertEqual(self._foreign_keys(), [])
         self.assertEqual(self._foreign_keys(), foreign_keys)
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestStageWriteQueries(SalesPipelineCommon):
+    """What a stage move costs the addon on top of crm, commit work included:
+    the stays' statement (close the current ones, insert the new ones) and
+    the SELECT of the moved leads' forecast, less one read of stages (the
+    addon reads every stage of the move at once, which crm reads one by
+    one); the move counters and the forecast fields go out with crm's own
+    UPDATE of the leads, and the note on skipped stages is the body of crm's
+    tracking message."""
+
+    def _create_leads(self, stage, count):
+        return self.env["crm.lead"].create(
+            [
+                {
+                    "name": f"Move {index}",
+                    "type": "opportunity",
+                    "team_id": self.team.id,
+                    "stage_id": stage.id,
+                    "user_id": self.user_salesman.id,
+                    "expected_revenue": 1000 + index,
+                }
+                for index in range(count)
+            ]
+        )
+
+    def _move_queries(self, leads, stage, crm_alone=False):
+        """Queries of moving ``leads`` to ``stage``, flush and precommit
+        (mail tracking) included, as the request's commit runs them."""
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        before = self.env.cr.sql_log_count
+        if crm_alone:
+            super(CrmLead, leads).write({"stage_id": stage.id})
+        else:
+            leads.write({"stage_id": stage.id})
+        self.env.cr.flush()
+        return self.env.cr.sql_log_count - before
+
+    def _moves(self):
+        # (kind, from, to); the stages of the common pipeline, in order:
+        # new, qualified, proposal, negotiation
+        return [
+            ("forward", self.stage_new, self.stage_qualified),
+            ("skip", self.stage_new, self.stage_negotiation),
+            ("backward", self.stage_proposal, self.stage_qualified),
+        ]
+
+    @users("spm_manager")
+    def test_each_kind_of_move_costs_one_query_whatever_the_batch(self):
+        added = {}
+        for kind, source, target in self._moves():
+            for count in (1, 100):
+                leads = self._create_leads(source, count)
+                twins = self._create_leads(source, count)
+                # warm the caches of both paths on other leads
+                self._move_queries(self._create_leads(source, 1), target)
+                self._move_queries(
+                    self._create_leads(source, 1), target, crm_alone=True
+                )
+                with_addon = self._move_queries(leads, target)
+                without_addon = self._move_queries(twins, target, crm_alone=True)
+                added[kind, count] = with_addon - without_addon
+                self.assertEqual(leads.stage_id, target)
+        self.assertEqual(
+            added,
+            {
+                ("forward", 1): 1,
+                ("forward", 100): 1,
+                ("skip", 1): 1,
+                ("skip", 100): 1,
+                ("backward", 1): 1,
+                ("backward", 100): 1,
+            },
+        )
+
+    @users("spm_manager")
+    def test_stage_move_query_count_guard(self):
+        # measured, commit work included: crm's write, flush and tracking
+        # message, plus the addon's 1 query (see the test above)
+        expected = {"forward": 25, "skip": 25, "backward": 25}
+        for kind, source, target in self._moves():
+            leads = self._create_leads(source, 1)
+            self._move_queries(self._create_leads(source, 1), target)  # warm up
+            self.env.cr.flush()
+            self.env.invalidate_all()
+            with self.assertQueryCount(spm_manager=expected[kind]):
+                leads.write({"stage_id": target.id})
+                self.env.cr.flush()

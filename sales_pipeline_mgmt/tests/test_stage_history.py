@@ -275,9 +275,12 @@ class TestStageHistoryQueries(SalesPipelineCommon):
                     )
                 )
             added[count] = with_addon - without_addon
-        # close the current stays, insert the new ones, refresh the moved
-        # leads' historical forecast: whatever the batch size
-        self.assertEqual(added, {1: 3, 50: 3})
+        # whatever the batch size: one statement closes the current stays and
+        # inserts the new ones, one SELECT computes the moved leads' forecast,
+        # and the flush reads the company currency that rounds its monetary
+        # fields (which crm's tracking reads at commit anyway: with the commit
+        # work, the addon costs 1 query, see test_performance.py)
+        self.assertEqual(added, {1: 4, 50: 4})
 
     @users("spm_manager")
     def test_stage_write_query_count_guard(self):

@@ -81,10 +81,52 @@ class TestSkippedStages(SalesPipelineCommon):
     def test_a_forward_skip_posts_a_note_naming_the_stages(self):
         with self._pinned(T0):
             lead = self._create_opportunity(self.env)
+            self.env.cr.flush()  # created in a transaction of its own
         with self._pinned(T0 + timedelta(days=1)):
             lead.write({"stage_id": self.stage_negotiation.id})
+            # the note comes with the stage change's tracking, at commit
+            self.env.cr.flush()
         self.assertEqual(
             self._notes(lead), ["<p>Skipped stages: SPM Qualified, SPM Proposal.</p>"]
+        )
+        note = lead.sudo().message_ids.filtered(
+            lambda message: "Skipped stages" in str(message.body)
+        )
+        self.assertEqual(
+            note.tracking_value_ids.mapped("new_value_char"), ["SPM Negotiation"]
+        )
+
+    @users("spm_salesman")
+    def test_a_lead_created_and_moved_in_one_transaction_gets_its_note(self):
+        # mail tracking logs no change for a lead created in the same
+        # transaction: the note is logged on its own
+        lead = self._create_opportunity(self.env)
+        lead.write({"stage_id": self.stage_proposal.id})
+        self.env.cr.flush()
+        self.assertEqual(self._notes(lead), ["<p>Skipped stages: SPM Qualified.</p>"])
+
+    @users("spm_salesman")
+    def test_an_untracked_skip_still_posts_its_note(self):
+        lead = self._create_opportunity(self.env)
+        lead.with_context(tracking_disable=True).write(
+            {"stage_id": self.stage_proposal.id}
+        )
+        self.env.cr.flush()
+        self.assertEqual(self._notes(lead), ["<p>Skipped stages: SPM Qualified.</p>"])
+
+    @users("spm_salesman")
+    def test_two_skips_in_one_transaction_keep_both_notes(self):
+        lead = self._create_opportunity(self.env)
+        self.env.cr.flush()
+        lead.write({"stage_id": self.stage_proposal.id})
+        lead.write({"stage_id": self.stage_won.id})
+        self.env.cr.flush()
+        self.assertEqual(
+            self._notes(lead),
+            [
+                "<p>Skipped stages: SPM Qualified.</p>"
+                + "<p>Skipped stages: SPM Negotiation.</p>"
+            ],
         )
 
     @users("spm_salesman")
