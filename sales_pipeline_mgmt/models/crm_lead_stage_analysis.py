@@ -34,11 +34,13 @@ class CrmLead(models.Model):
         )
         return values
 
-    def _write_multi(self, vals_list):
+    # _write_multi returns nothing; the stays are synced after it, from the
+    # columns it has just written
+    def _write_multi(self, vals_list):  # pylint: disable=missing-return
         # Hooked on the flush rather than on write: the salesperson, company
         # and type also change as stored computes (company from salesperson
         # and team), which only the flush writes.
-        res = super()._write_multi(vals_list)
+        super()._write_multi(vals_list)
         lead_ids = [
             lead_id
             for lead_id, vals in zip(self._ids, vals_list, strict=True)
@@ -46,7 +48,6 @@ class CrmLead(models.Model):
         ]
         if lead_ids:
             self._sync_stage_history_lead_values(lead_ids)
-        return res
 
     def _sync_stage_history_lead_values(self, lead_ids):
         """Copy the salesperson, company and type of the leads ``lead_ids``
