@@ -436,12 +436,19 @@ class Bench:
     def measure_pivots(self):
         env = self.env
         manager = self.user("bench_sales_05")
+        stage_analysis = (
+            "crm.lead.stage.analysis",
+            "sales_pipeline_mgmt.crm_lead_stage_analysis_view_pivot",
+            [("lead_type", "=", "opportunity")],
+        )
         pivots = [
+            ("stage_analysis", *stage_analysis, manager),
+            # the same first load as a salesperson, whose record rule keeps
+            # the stays of their own and unassigned leads
             (
-                "stage_analysis",
-                "crm.lead.stage.analysis",
-                "sales_pipeline_mgmt.crm_lead_stage_analysis_view_pivot",
-                [("lead_type", "=", "opportunity")],
+                "stage_analysis_salesman",
+                *stage_analysis,
+                self.user("bench_sales_01"),
             ),
         ]
         # crm's forecast pivot (the addon adds its historical revenue measure),
@@ -458,14 +465,17 @@ class Bench:
                     ("date_deadline", "=", False),
                     ("date_deadline", ">=", today.replace(day=1)),
                 ],
+                manager,
             )
         )
         results = {}
-        for key, model, view_xmlid, domain in pivots:
+        for key, model, view_xmlid, domain, user in pivots:
             calls, measures = self._pivot_calls(model, view_xmlid)
 
-            def pivot(model=model, domain=domain, calls=calls, measures=measures):
-                records = env[model].with_user(manager)
+            def pivot(
+                model=model, domain=domain, calls=calls, measures=measures, user=user
+            ):
+                records = env[model].with_user(user)
                 for groupby in calls:
                     env.invalidate_all()
                     records.read_group(domain, measures, groupby, lazy=False)

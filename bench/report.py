@@ -136,6 +136,7 @@ def render_scale(data):
         )
     for key, title in (
         ("stage_analysis", "Stage Analysis pivot"),
+        ("stage_analysis_salesman", "Stage Analysis pivot, salesperson"),
         ("forecast", "Forecast pivot"),
     ):
         item = data.get("pivots", {}).get(key)

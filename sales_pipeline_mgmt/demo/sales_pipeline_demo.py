@@ -230,6 +230,8 @@ class SalesPipelineDemo(models.AbstractModel):
                 now=now,
             )
         )
+        leads.flush_recordset(["user_id", "company_id", "type"])
+        lead_model._sync_stage_history_lead_values(leads.ids)
         self.env.cr.execute(
             SQL(
                 """

@@ -83,6 +83,28 @@ class CrmLeadStageHistory(models.Model):
         "crm.team", string="Sales Team", readonly=True, index="btree_not_null"
     )
     company_id = fields.Many2one("res.company", readonly=True, index="btree_not_null")
+    # The lead as it is now, kept on each of its stays by the writes that
+    # change it (see crm_lead_stage_analysis.py): the record rules and the
+    # Stage Analysis read them here instead of joining every stay to its lead
+    lead_user_id = fields.Many2one(
+        "res.users",
+        string="Lead's Salesperson",
+        readonly=True,
+        index="btree_not_null",
+        help="The lead's salesperson now (the stay keeps the one at entry).",
+    )
+    lead_company_id = fields.Many2one(
+        "res.company",
+        string="Lead's Company",
+        readonly=True,
+        help="The lead's company now (the stay keeps the one at entry).",
+    )
+    lead_type = fields.Selection(
+        [("lead", "Lead"), ("opportunity", "Opportunity")],
+        string="Type",
+        readonly=True,
+        help="Whether the lead is a lead or an opportunity now.",
+    )
     # Move
     move_type = fields.Selection(
         MOVE_TYPES,
@@ -102,7 +124,25 @@ class CrmLeadStageHistory(models.Model):
     )
 
     def _auto_init(self):
+        # the lead's values on the stays, filled once for the stays of a
+        # database that had the history before they existed
+        fill = sql.table_exists(self.env.cr, self._table) and not sql.column_exists(
+            self.env.cr, self._table, "lead_type"
+        )
         res = super()._auto_init()
+        if fill:
+            self.env.cr.execute(
+                SQL(
+                    """
+                UPDATE crm_lead_stage_history stay
+                   SET lead_user_id = lead.user_id,
+                       lead_company_id = lead.company_id,
+                       lead_type = lead.type
+                  FROM crm_lead lead
+                 WHERE lead.id = stay.lead_id
+                    """
+                )
+            )
         # The "current stay" of a lead is looked up on every stage change.
         tools.create_index(
             self.env.cr,
@@ -291,6 +331,7 @@ class CrmLeadStageHistory(models.Model):
             INSERT INTO crm_lead_stage_history (
                 lead_id, stage_id, standard_stage_id, previous_stage_id,
                 date_in, date_out, duration_days, user_id, team_id, company_id,
+                lead_user_id, lead_company_id, lead_type,
                 move_type, skipped_stage_count,
                 create_uid, create_date, write_uid, write_date)
             SELECT stay.lead_id, stage.id, stage.standard_stage_id, previous.id,
@@ -299,6 +340,7 @@ class CrmLeadStageHistory(models.Model):
                         THEN GREATEST(EXTRACT(EPOCH FROM (stay.date_out - stay.date_in))
                                       / 86400.0, 0) END,
                    lead.user_id, lead.team_id, lead.company_id,
+                   lead.user_id, lead.company_id, lead.type,
                    CASE WHEN previous.id IS NULL THEN 'initial'
                         WHEN (stage.sequence, stage.id)
                              < (previous.sequence, previous.id) THEN 'backward'

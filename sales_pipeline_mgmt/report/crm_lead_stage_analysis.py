@@ -37,8 +37,20 @@ class CrmLeadStageAnalysis(models.Model):
                 "standard_stage_id",
                 "team_id",
                 "user_id",
+                "lead_user_id",
+                "lead_company_id",
+                "lead_type",
             ],
-            "crm.lead": ["active", "probability", "stage_id", "type"],
+            # the lead's salesperson, company and type reach its stays when
+            # they are flushed (see crm_lead_stage_analysis.py)
+            "crm.lead": [
+                "active",
+                "company_id",
+                "probability",
+                "stage_id",
+                "type",
+                "user_id",
+            ],
             "crm.stage": ["is_won"],
         }
     )
@@ -92,6 +104,15 @@ class CrmLeadStageAnalysis(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
+    lead_user_id = fields.Many2one(
+        "res.users",
+        string="Lead's Salesperson",
+        readonly=True,
+        help="The lead's salesperson now (the stay keeps the one at entry).",
+    )
+    lead_company_id = fields.Many2one(
+        "res.company", string="Lead's Company", readonly=True
+    )
     lead_type = fields.Selection(
         [("lead", "Lead"), ("opportunity", "Opportunity")],
         string="Type",
@@ -118,6 +139,11 @@ class CrmLeadStageAnalysis(models.Model):
 
     @property
     def _table_query(self):
+        # Everything but the outcome is on the stay, the lead's type and the
+        # columns of the record rules included. The outer joins read the
+        # lead only for the outcome: PostgreSQL drops them (join removal)
+        # when a query does not use it, so the pivot's default load reads
+        # the stays alone.
         return SQL(
             """
             SELECT stay.id, stay.lead_id, stay.stage_id, stay.standard_stage_id,
@@ -126,11 +152,12 @@ class CrmLeadStageAnalysis(models.Model):
                    %(duration)s AS duration_days,
                    %(duration)s AS duration_total_days,
                    stay.user_id, stay.team_id, stay.company_id,
-                   lead.type AS lead_type,
+                   stay.lead_user_id, stay.lead_company_id,
+                   stay.lead_type,
                    %(outcome)s AS lead_state
               FROM crm_lead_stage_history stay
-              JOIN crm_lead lead ON lead.id = stay.lead_id
-              JOIN crm_stage stage ON stage.id = lead.stage_id
+         LEFT JOIN crm_lead lead ON lead.id = stay.lead_id
+         LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
             """,
             duration=self._get_duration_sql(),
             outcome=self.env["crm.lead"]._pipeline_outcome_sql(),

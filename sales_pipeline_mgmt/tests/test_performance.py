@@ -145,8 +145,8 @@ class TestBulkRebuild(SalesPipelineCommon):
         history_model = self.env["crm.lead.stage.history"]
         foreign_keys = self._foreign_keys()
         # lead, stage, standard stage, previous stage, salesperson, team,
-        # company, creator and last editor
-        self.assertEqual(len(foreign_keys), 9)
+        # company, the lead's salesperson and company, creator and last editor
+        self.assertEqual(len(foreign_keys), 11)
         with history_model._foreign_keys_suspended():
             self.assertEqual(self._foreign_keys(), [])
         self.assertEqual(self._foreign_keys(), foreign_keys)
