@@ -13,6 +13,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/sales_pipeline_mgmt_security.xml",
+        "security/crm_lead_deal_history_security.xml",
         "data/crm_standard_stage_data.xml",
         "data/mail_activity_type_data.xml",
         "views/crm_standard_stage_views.xml",

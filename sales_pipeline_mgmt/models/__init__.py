@@ -6,6 +6,7 @@ from . import crm_stage
 from . import crm_stage_pipeline_health
 from . import crm_stage_forecast
 from . import crm_lead_stage_history
+from . import crm_lead_deal_history
 from . import crm_lead_forecast_stat
 
 # crm.lead, one file per feature. crm_lead comes first: its class is the one
@@ -18,6 +19,7 @@ from . import crm_lead_pipeline_dashboard
 from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
 from . import crm_lead_stage_move
+from . import crm_lead_deal_tracking
 from . import crm_team
 from . import crm_team_pipeline_health
 from . import digest_digest
