@@ -21,6 +21,7 @@
         "views/crm_lead_views.xml",
         "views/crm_team_views.xml",
         "views/crm_lead_stage_history_views.xml",
+        "views/crm_lead_deal_history_views.xml",
         "report/crm_lead_stage_analysis_views.xml",
         "report/crm_lead_funnel_views.xml",
         "views/crm_lead_pipeline_dashboard_views.xml",

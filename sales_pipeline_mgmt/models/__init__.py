@@ -20,6 +20,7 @@ from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
 from . import crm_lead_stage_move
 from . import crm_lead_deal_tracking
+from . import crm_lead_pipeline_changes
 from . import crm_team
 from . import crm_team_pipeline_health
 from . import digest_digest

@@ -18,3 +18,4 @@ from . import test_performance
 from . import test_bench_invariants
 from . import test_deal_history
 from . import test_deal_history_rebuild
+from . import test_pipeline_changes
