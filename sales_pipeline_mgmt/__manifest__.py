@@ -38,6 +38,7 @@
             "sales_pipeline_mgmt/static/src/views/kanban_stalled_count.js",
             "sales_pipeline_mgmt/static/src/views/kanban_stalled_count.xml",
             "sales_pipeline_mgmt/static/src/pipeline_dashboard/**/*",
+            "sales_pipeline_mgmt/static/src/pipeline_changes/**/*",
         ],
         "web.assets_tests": ["sales_pipeline_mgmt/static/tests/tours/**/*"],
         "web.assets_unit_tests": ["sales_pipeline_mgmt/static/tests/**/*.test.js"],
