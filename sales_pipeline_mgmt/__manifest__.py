@@ -30,6 +30,8 @@
         "views/crm_pipeline_snapshot_views.xml",
         "report/crm_pipeline_forecast_accuracy_views.xml",
         "views/res_config_settings_views.xml",
+        "views/res_config_settings_deal_history_views.xml",
+        "data/crm_lead_deal_history_cron_data.xml",
         "views/sales_pipeline_mgmt_menus.xml",
     ],
     "demo": ["demo/sales_pipeline_mgmt_demo.xml"],

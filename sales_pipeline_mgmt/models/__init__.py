@@ -29,3 +29,4 @@ from . import mail_activity
 from . import res_company
 from . import res_company_pipeline_health
 from . import res_config_settings
+from . import res_config_settings_deal_history

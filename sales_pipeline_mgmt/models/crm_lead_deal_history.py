@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
 from contextlib import nullcontext
+from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
@@ -468,3 +469,73 @@ class CrmLeadDealHistory(models.Model):
             )
         )
         return cr.rowcount
+
+    # ------------------------------------------------------------
+    # RETENTION
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_retention_days(self):
+        """The retention setting in days (0: keep everything); a value that is
+        not a non-negative integer keeps everything, and is logged."""
+        value = self.env["ir.config_parameter"].sudo().get_param(RETENTION_PARAM, "0")
+        try:
+            days = int(value or 0)
+        except ValueError:
+            days = -1
+        if days < 0:
+            _logger.warning(
+                "%s: %r is not a number of days; the deal history is kept.",
+                RETENTION_PARAM,
+                value,
+            )
+            return 0
+        return days
+
+    @api.model
+    def _cron_purge(self):
+        """Delete the rows replaced before the retention period, one batch
+        per call: the scheduler commits and calls again while rows remain."""
+        days = self._get_retention_days()
+        if not days:
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return
+        batch_size = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sales_pipeline_mgmt.deal_history_purge_batch", 50000)
+        )
+        done, remaining = self._purge_before(
+            self.env.cr.now() - timedelta(days=days), batch_size
+        )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _purge_before(self, limit_date, batch_size):
+        """Delete up to ``batch_size`` rows that ended before ``limit_date``
+        (the current rows never end): (deleted, remaining)."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_lead_deal_history
+                 WHERE id IN (SELECT id FROM crm_lead_deal_history
+                               WHERE date_to < %(limit_date)s
+                               ORDER BY date_to LIMIT %(batch)s)
+                """,
+                limit_date=limit_date,
+                batch=batch_size,
+            )
+        )
+        done = self.env.cr.rowcount
+        self.invalidate_model()
+        remaining = 0
+        if done == batch_size:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT COUNT(*) FROM crm_lead_deal_history WHERE date_to < %s",
+                    limit_date,
+                )
+            )
+            remaining = self.env.cr.fetchone()[0]
+        return done, remaining

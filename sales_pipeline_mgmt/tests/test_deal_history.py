@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import date, timedelta
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
 
 from odoo.addons.sales_pipeline_mgmt.models.crm_lead import CrmLead
@@ -240,3 +241,43 @@ class TestDealHistoryQueries(DealHistoryCommon):
         # close the changed rows and insert the new ones: one statement; the
         # forecast measures refresh adds one more
         self.assertEqual(added, {1: 2, 50: 2})
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestDealHistoryRetention(DealHistoryCommon):
+    def _history_of_three_rows(self):
+        with self._pinned(T0 - timedelta(days=100)):
+            lead = self._create_opportunity(expected_revenue=100)
+        with self._pinned(T0 - timedelta(days=40)):
+            lead.write({"expected_revenue": 200})
+        with self._pinned(T0 - timedelta(days=10)):
+            lead.write({"expected_revenue": 300})
+        return lead
+
+    def _purge(self):
+        with self._pinned(T0):
+            self.env["crm.lead.deal.history"]._cron_purge()
+
+    def test_everything_is_kept_by_default(self):
+        lead = self._history_of_three_rows()
+        self._purge()
+        self.assertEqual(self._rows(lead).mapped("expected_revenue"), [100, 200, 300])
+
+    def test_rows_replaced_before_the_retention_period_are_purged(self):
+        lead = self._history_of_three_rows()
+        self.env["ir.config_parameter"].set_param(
+            "sales_pipeline_mgmt.deal_history_retention_days", "30"
+        )
+        self._purge()
+        # the first row ended 40 days ago, the second 10 days ago
+        self.assertEqual(self._rows(lead).mapped("expected_revenue"), [200, 300])
+        # running it again changes nothing
+        self._purge()
+        self.assertEqual(self._rows(lead).mapped("expected_revenue"), [200, 300])
+
+    def test_a_negative_retention_is_refused(self):
+        settings = self.env["res.config.settings"].with_user(
+            self.env.ref("base.user_admin")
+        )
+        with self.assertRaisesRegex(ValidationError, "Keep Deal History"):
+            settings.create({"deal_history_retention_days": -1})
