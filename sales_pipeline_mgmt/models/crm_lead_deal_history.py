@@ -116,6 +116,30 @@ class CrmLeadDealHistory(models.Model):
         )
 
     @api.model
+    def _record_deal_changes_at_commit(self, lead_ids):
+        """Record the changes of ``lead_ids`` just before the transaction
+        commits (or when the cursor is flushed), once for all the writes of
+        the transaction: recording in write would flush the leads at every
+        write, which breaks crm's batching (lead assignment writes lead by
+        lead) and computes stored fields before crm's flows settle them."""
+        pending = self.env.cr.precommit.data.setdefault(
+            "sales_pipeline_mgmt.deal_history_lead_ids", {}
+        )
+        if not pending:
+            self.env.cr.precommit.add(self._record_pending_changes)
+        pending.setdefault(self.env.uid, set()).update(lead_ids)
+
+    @api.model
+    def _record_pending_changes(self):
+        """Record the changes marked by _record_deal_changes_at_commit now;
+        the readers call it so that they see the transaction's own writes."""
+        pending = self.env.cr.precommit.data.pop(
+            "sales_pipeline_mgmt.deal_history_lead_ids", {}
+        )
+        for uid, lead_ids in pending.items():
+            self.with_user(uid)._record_deal_changes(sorted(lead_ids))
+
+    @api.model
     def _record_deal_changes(self, lead_ids):
         """Write a row for each opportunity of ``lead_ids`` whose tracked
         values differ from its current row (or that has none), and close that

@@ -6,10 +6,11 @@ from .crm_lead_deal_history import DEAL_HISTORY_TRIGGERS
 
 
 class CrmLead(models.Model):
-    """Deal history: every create, and every write that touches a tracked
-    value, records the new values of the opportunities it changed in one
-    statement (crm.lead.deal.history._record_deal_changes). A write that
-    touches none of them costs nothing."""
+    """Deal history: every create, and every write that touches a recorded
+    value, marks the leads; when the transaction commits, the new values of
+    those that changed are recorded in one statement
+    (crm.lead.deal.history._record_deal_changes), like mail tracking. A write
+    that touches none of them costs nothing."""
 
     # one class per feature, like mail's mail_thread_*.py (see crm_lead.py)
     _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
@@ -27,13 +28,13 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)
         deals = leads.filtered(lambda lead: lead.type == "opportunity")
         if deals:
-            self.env["crm.lead.deal.history"]._record_deal_changes(deals.ids)
+            self.env["crm.lead.deal.history"]._record_deal_changes_at_commit(deals.ids)
         return leads
 
     def write(self, vals):
         res = super().write(vals)
         if self and self._get_deal_history_write_triggers().intersection(vals):
-            self.env["crm.lead.deal.history"]._record_deal_changes(self.ids)
+            self.env["crm.lead.deal.history"]._record_deal_changes_at_commit(self.ids)
         return res
 
     @api.model

@@ -66,6 +66,7 @@ class CrmLead(models.Model):
                 self.env._("domain: %(value)r is not a domain.", value=domain)
             )
         history_model = self.env["crm.lead.deal.history"]
+        history_model._record_pending_changes()
         history_model.flush_model()
         try:
             query = history_model._search(
@@ -400,9 +401,11 @@ class CrmLead(models.Model):
         start and end amounts and its entry, amount and exit bars (see
         get_pipeline_changes)."""
         history_model = self.env["crm.lead.deal.history"]
+        history_model._record_pending_changes()
         history_model.flush_model()
         start, end = options["moments"]
         period_start, period_end = options["forecast_period"]
+        scope = self._get_pipeline_changes_scope_sql(options)
         # the rows in effect at some moment of [start, end] that the user may
         # read; rows replaced in the same instant never were in effect
         query = history_model._search(
@@ -415,21 +418,31 @@ class CrmLead(models.Model):
         )
         return SQL(
             """
-            WITH rows AS (
+            WITH candidates AS (
+                -- the deals in the pipeline at some moment of the period: the
+                -- others count nowhere, and most deals are not
+                SELECT DISTINCT history.lead_id
+                  FROM crm_lead_deal_history history
+                 WHERE history.id IN (%(visible)s)
+                   AND %(in_pipeline)s
+                   AND (history.date_to IS NULL
+                        OR history.date_to > history.date_from)
+            ),
+            rows AS (
+                -- all their rows in effect in the period (a deal's rows are
+                -- visible alike: the rules follow the lead)
                 SELECT history.id, history.lead_id, history.date_from,
                        COALESCE(history.expected_revenue, 0) AS amount,
                        history.state,
                        %(scope)s AS in_scope,
-                       history.state = 'open' AND %(scope)s
-                           AND (history.date_deadline IS NULL
-                                OR history.date_deadline BETWEEN %(period_start)s
-                                                             AND %(period_end)s)
-                           AS in_pipeline,
+                       %(in_pipeline)s AS in_pipeline,
                        history.date_from <= %(start)s AS at_start,
                        history.date_to IS NULL OR history.date_to > %(end)s
                            AS at_end
                   FROM crm_lead_deal_history history
-                 WHERE history.id IN (%(visible)s)
+                 WHERE history.lead_id IN (SELECT lead_id FROM candidates)
+                   AND history.date_from <= %(end)s
+                   AND (history.date_to IS NULL OR history.date_to > %(start)s)
                    AND (history.date_to IS NULL
                         OR history.date_to > history.date_from)
             ),
@@ -476,9 +489,14 @@ class CrmLead(models.Model):
                   FROM deals
             )
             """,
-            scope=self._get_pipeline_changes_scope_sql(options),
-            period_start=period_start,
-            period_end=period_end,
+            scope=scope,
+            in_pipeline=SQL(
+                "(history.state = 'open' AND %(scope)s AND (history.date_deadline "
+                "IS NULL OR history.date_deadline BETWEEN %(first)s AND %(last)s))",
+                scope=scope,
+                first=period_start,
+                last=period_end,
+            ),
             start=start,
             end=end,
             visible=query.select(),
@@ -549,6 +567,7 @@ class CrmLead(models.Model):
         last = options["moments"][1]
         first = last - timedelta(days=step * (count - 1))
         history_model = self.env["crm.lead.deal.history"]
+        history_model._record_pending_changes()
         history_model.flush_model()
         self.env["crm.lead.forecast.stat"].flush_model()
         query = history_model._search(
@@ -707,6 +726,7 @@ class CrmLead(models.Model):
         end = self._pipeline_changes_moment(end, "sales_pipeline_mgmt_changes_to")
         # sudo: the rows of the leads of self, which the user reads already
         history_model = self.env["crm.lead.deal.history"].sudo()
+        history_model._record_pending_changes()
         history_model.flush_model()
         at = (
             SQL(

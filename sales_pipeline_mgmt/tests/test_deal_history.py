@@ -18,6 +18,7 @@ def write_without_addon(leads, vals):
 class DealHistoryCommon(SalesPipelineCommon):
     def _rows(self, lead):
         """The lead's deal history, oldest first."""
+        self.env["crm.lead.deal.history"]._record_pending_changes()
         return (
             self.env["crm.lead.deal.history"]
             .sudo()
@@ -153,6 +154,8 @@ class TestDealHistorySecurity(DealHistoryCommon):
                 "user_id": self.user_other_company.id,
             }
         )
+        # recorded at commit
+        self.env.cr.flush()
         history = self.env["crm.lead.deal.history"]
         mine = history.with_user(self.user_salesman).search([])
         self.assertIn(own, mine.lead_id)
@@ -182,12 +185,20 @@ class TestDealHistoryQueries(DealHistoryCommon):
     """The history's cost on lead writes: constant, and nothing when no
     recorded value is written."""
 
-    def _queries(self, func):
-        self.env.flush_all()
+    def _queries(self, func, commit=False):
+        """Queries of ``func`` and the flush; with ``commit``, also of the
+        precommit hooks (mail tracking, the deal history), as a commit."""
+        if commit:
+            self.env.cr.flush()
+        else:
+            self.env.flush_all()
         self.env.invalidate_all()
         before = self.env.cr.sql_log_count
         func()
-        self.env.flush_all()
+        if commit:
+            self.env.cr.flush()
+        else:
+            self.env.flush_all()
         return self.env.cr.sql_log_count - before
 
     def _create_leads(self, count):
@@ -230,16 +241,18 @@ class TestDealHistoryQueries(DealHistoryCommon):
                 with_addon = self._queries(
                     lambda leads=leads, revenue=revenue: leads.write(
                         {"expected_revenue": revenue}
-                    )
+                    ),
+                    commit=True,
                 )
                 without_addon = self._queries(
                     lambda twins=twins, revenue=revenue: write_without_addon(
                         twins, {"expected_revenue": revenue}
-                    )
+                    ),
+                    commit=True,
                 )
             added[count] = with_addon - without_addon
-        # close the changed rows and insert the new ones: one statement; the
-        # forecast measures refresh adds one more
+        # at commit, close the changed rows and insert the new ones: one
+        # statement; the forecast measures refresh adds one more
         self.assertEqual(added, {1: 2, 50: 2})
 
 

@@ -17,6 +17,8 @@ class TestDealHistoryRebuild(SalesPipelineCommon):
     mail tracking written before them, same-second changes included."""
 
     def _forget_histories(self, leads):
+        # what the transaction has to record first (at commit otherwise)
+        self.env.cr.flush()
         self.env["crm.lead.deal.history"].sudo().search(
             [("lead_id", "in", leads.ids)]
         ).unlink()

@@ -21,7 +21,8 @@ class TestPipelineChangesTour(HttpCase, SalesPipelineCommon):
         )
         # the deals were open before the period (the last 7 days): their
         # first rows are moved back, as if created ten days ago
-        self.env.flush_all()
+        # the deal history is recorded at commit
+        self.env.cr.flush()
         self.env.cr.execute(
             "UPDATE crm_lead_deal_history SET date_from = date_from - interval "
             "'10 days' WHERE lead_id IN %s",
