@@ -123,6 +123,8 @@ class SalesPipelineCommon(TransactionCase):
         """Pin both clocks model code reads: cr.now() and datetime.now()."""
         with freeze_time(when), patch.object(self.env.cr, "now", lambda: when):
             yield
+            # the deal history is recorded at commit: at the pinned time
+            self.env["crm.lead.deal.history"]._record_pending_changes()
 
     def _create_opportunity(self, env=None, **values):
         env = env or self.env

@@ -25,8 +25,9 @@ from .common import SalesPipelineCommon
 
 # the names Odoo's HttpCase looks for on PATH (odoo.tests.common._find_executable)
 CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
-# the Hoot tests of static/tests/pipeline_dashboard.test.js
-TEST_JS_COUNT = 10
+# the Hoot tests of static/tests/pipeline_dashboard.test.js (10) and
+# pipeline_changes.test.js (3)
+TEST_JS_COUNT = 13
 
 
 def _browser_prerequisites_missing():

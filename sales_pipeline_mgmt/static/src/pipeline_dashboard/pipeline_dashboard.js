@@ -13,6 +13,7 @@ import { useService } from "@web/core/utils/hooks";
 import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { Sparkline, StackedBarChart } from "./pipeline_dashboard_charts";
+import { PipelineChanges, PipelineOverTime } from "../pipeline_changes/pipeline_changes";
 import {
     COMPARISONS,
     DEFAULT_FILTERS,
@@ -91,6 +92,8 @@ export class PipelineDashboard extends Component {
         KpiCard,
         Layout,
         MultiRecordSelector,
+        PipelineChanges,
+        PipelineOverTime,
         RecordSelector,
         StackedBarChart,
     };
