@@ -16,3 +16,4 @@ from . import test_ui
 from . import test_translations
 from . import test_performance
 from . import test_bench_invariants
+from . import test_health_score
