@@ -76,6 +76,7 @@ def post_init_hook(env):
     # before the lead fill: the rebuild sets the standard stage of the leads
     # whose counters it writes, so that no lead row is rewritten twice
     env["crm.lead.stage.history"]._rebuild_from_tracking()
+    env["crm.lead.deal.history"]._rebuild_from_tracking()
     _fill_standard_stages(env, "crm.lead")
     # the forecast of the existing leads, and its statistics
     env["crm.lead"]._refresh_historical_forecast()

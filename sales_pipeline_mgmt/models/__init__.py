@@ -7,6 +7,7 @@ from . import crm_stage_pipeline_health
 from . import crm_stage_forecast
 from . import crm_stage_health_score
 from . import crm_lead_stage_history
+from . import crm_lead_deal_history
 from . import crm_lead_forecast_stat
 
 # crm.lead, one file per feature. crm_lead comes first: its class is the one
@@ -20,6 +21,8 @@ from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
 from . import crm_lead_health_score
 from . import crm_lead_stage_move
+from . import crm_lead_deal_tracking
+from . import crm_lead_pipeline_changes
 from . import crm_team
 from . import crm_team_pipeline_health
 from . import digest_digest
@@ -31,3 +34,4 @@ from . import res_company_pipeline_health
 from . import res_company_health_score
 from . import res_config_settings
 from . import res_config_settings_health_score
+from . import res_config_settings_deal_history

@@ -171,7 +171,9 @@ class CrmLeadStageHistory(models.Model):
                        value.new_value_integer AS new_stage_id,
                        message.date AS changed_at,
                        ROW_NUMBER() OVER (PARTITION BY message.res_id
-                                          ORDER BY message.date, value.id) AS rank
+                                          -- the messages' order within a second
+                                          ORDER BY message.date, message.id,
+                                                   value.id) AS rank
                   FROM mail_tracking_value value
                   JOIN mail_message message ON message.id = value.mail_message_id
                   JOIN targets ON targets.id = message.res_id

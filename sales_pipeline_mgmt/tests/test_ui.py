@@ -25,9 +25,9 @@ from .common import SalesPipelineCommon
 
 # the names Odoo's HttpCase looks for on PATH (odoo.tests.common._find_executable)
 CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
-# the Hoot tests of static/tests/pipeline_dashboard.test.js and
-# deals_at_risk.test.js
-TEST_JS_COUNT = 12
+# the Hoot tests of static/tests/pipeline_dashboard.test.js (10),
+# pipeline_changes.test.js (3) and deals_at_risk.test.js (2)
+TEST_JS_COUNT = 15
 
 
 def _browser_prerequisites_missing():

@@ -171,6 +171,16 @@ async function openDashboard(context = {}) {
         at_risk_threshold: 40,
         currency_id: 1,
     }));
+    // the pipeline changes' sections load on their own (see pipeline_changes.test.js)
+    onRpc("crm.lead", "get_pipeline_changes", () => ({
+        filters: { date_from: "2026-03-02", date_to: "2026-03-08", team_ids: [] },
+        forecast_period: ["2026-01-01", "2026-03-31"],
+        currency_id: 1,
+        start: { count: 0, amount: 0 },
+        end: { count: 0, amount: 0 },
+        bars: [],
+    }));
+    onRpc("crm.lead", "get_pipeline_over_time", () => ({ points: [], series: [] }));
     await mountWebClient();
     patchWithCleanup(getService("action"), {
         doAction(action, options) {

@@ -14,6 +14,7 @@ import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { DealsAtRisk } from "@sales_pipeline_mgmt/deals_at_risk/deals_at_risk";
 import { Sparkline, StackedBarChart } from "./pipeline_dashboard_charts";
+import { PipelineChanges, PipelineOverTime } from "../pipeline_changes/pipeline_changes";
 import {
     COMPARISONS,
     DEFAULT_FILTERS,
@@ -93,6 +94,8 @@ export class PipelineDashboard extends Component {
         KpiCard,
         Layout,
         MultiRecordSelector,
+        PipelineChanges,
+        PipelineOverTime,
         RecordSelector,
         StackedBarChart,
     };
