@@ -19,9 +19,12 @@ from . import crm_lead_kpi
 from . import crm_lead_pipeline_dashboard
 from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
-from . import crm_lead_health_score
 from . import crm_lead_stage_move
 from . import crm_lead_deal_tracking
+
+# after the deal history: its write scores the leads once their new history
+# row (amount decreases) is written
+from . import crm_lead_health_score
 from . import crm_lead_pipeline_changes
 from . import crm_team
 from . import crm_team_pipeline_health

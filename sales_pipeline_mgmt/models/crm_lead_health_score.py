@@ -257,8 +257,17 @@ class CrmLead(models.Model):
     @api.model
     def _get_health_amount_decrease_sql(self):
         """How many times the expected revenue of the lead (alias ``lead``)
-        was lowered. No source of it yet: 0."""
-        return SQL("0")
+        was lowered: the rows of its deal history whose amount is below the
+        row before (an index scan on the lead's rows)."""
+        return SQL(
+            """(SELECT COUNT(*) FROM (
+                    SELECT history.expected_revenue < LAG(history.expected_revenue)
+                               OVER (ORDER BY history.date_from, history.id)
+                               AS is_lowered
+                      FROM crm_lead_deal_history history
+                     WHERE history.lead_id = lead.id) moves
+                 WHERE moves.is_lowered)"""
+        )
 
     @api.model
     def _get_health_signals_sql(self, now, today):
@@ -339,6 +348,9 @@ class CrmLead(models.Model):
         """
         company_model = self.env["res.company"]
         self.flush_model()
+        self.env["crm.lead.deal.history"].flush_model(
+            ["lead_id", "date_from", "expected_revenue"]
+        )
         self.env["crm.stage"].flush_model(["is_won", "health_usual_days"])
         company_model.flush_model(company_model._get_health_score_setting_fields())
         now = self.env.cr.now()

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import format_amount
 
 from .crm_lead_health_score import HEALTH_SCORE_AT_RISK
 
@@ -84,6 +85,32 @@ class DigestDigest(models.Model):
         }
 
     def _get_spm_digest_pipeline_changes(self, teams):
-        """The week's pipeline changes of ``teams`` for the digest, or None
-        when they cannot be read."""
-        return
+        """The pipeline changes of the last 7 days (the waterfall's figures)
+        for ``teams``, or the user's own deals when they are in no team:
+        {"rows": [{label, count, amount}]} from the open pipeline at the start
+        to the one at the end, the empty bars left out."""
+        lead_model = self.env["crm.lead"]
+        changes = lead_model.get_pipeline_changes(
+            {"team_ids": teams.ids, "user_id": False if teams else self.env.uid}
+        )
+        currency = self.env["res.currency"].browse(changes["currency_id"])
+        labels = lead_model._get_pipeline_change_labels()
+
+        def row(label, count, amount):
+            return {
+                "label": label,
+                "count": count,
+                "amount": format_amount(self.env, amount, currency),
+            }
+
+        return {
+            "rows": [
+                row(labels["start"], **changes["start"]),
+                *(
+                    row(bar["label"], bar["count"], bar["amount"])
+                    for bar in changes["bars"]
+                    if bar["count"] or bar["amount"]
+                ),
+                row(labels["end"], **changes["end"]),
+            ]
+        }

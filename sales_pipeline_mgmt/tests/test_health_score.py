@@ -138,6 +138,22 @@ class TestHealthScore(SalesPipelineCommon):
         self.assertFalse(lead.health_score_band)
         self.assertFalse(lead.health_score_summary)
 
+    def test_each_lowered_amount_costs_points_as_soon_as_it_is_written(self):
+        with self._pinned(T0 - timedelta(days=4)):
+            lead = self._create_opportunity(
+                name="Shrinking", probability=100, expected_revenue=5000
+            )
+        # lowered, raised, lowered again: two decreases in the deal history
+        for days_ago, amount in ((3, 4000), (2, 4500), (1, 3000)):
+            with self._pinned(T0 - timedelta(days=days_ago)):
+                lead.write({"expected_revenue": amount})
+                lead.flush_recordset()
+        # 2 x 10 = 20 points; 3 days in New (usual 10) and without contact
+        # (14 tolerated), probability 100 %: nothing else
+        self.assertEqual(lead.health_score, 80)
+        self.assertEqual(lead.health_score_reasons, [["amount_decrease", 20, 2]])
+        self.assertEqual(lead.health_score_summary, "amount lowered twice")
+
     def test_weights_are_company_settings_and_the_score_stays_between_0_and_100(self):
         lead = self._slipping_lead()
         self._score(lead)
@@ -425,4 +441,7 @@ class TestDealsAtRisk(SalesPipelineCommon):
         self.assertIn("Top Deals at Risk", body)
         self.assertIn("Sally risky big", body)
         self.assertIn("10% historical win rate in its stage", body)
+        # the week's pipeline changes of her team, from start to end
+        self.assertIn("Pipeline at the start", body)
+        self.assertIn("Pipeline at the end", body)
         self.assertNotIn("Sam risky", body)
