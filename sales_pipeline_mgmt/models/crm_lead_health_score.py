@@ -194,7 +194,7 @@ class CrmLead(models.Model):
         return self.env._("%(count)s times", count=count)
 
     def _format_health_ratio(self, ratio):
-        """1.5, 2 or 12: one decimal below 10, unless it is zero."""
+        """1.5, 2 or 12: one decimal below 10, none for a whole number."""
         ratio = round(float(ratio), 1 if ratio < 10 else 0)
         digits = 0 if ratio == int(ratio) else 1
         return formatLang(self.env, ratio, digits=digits)
@@ -206,8 +206,8 @@ class CrmLead(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if HEALTH_SCORE_INPUTS.intersection(vals) and self.ids:
-            # after super(): the forecast and stall fields the score reads
-            # were refreshed by the same write
+            # after super(): the forecast fields and the deal history row the
+            # score reads are written by the same write
             self._refresh_health_scores(SQL("lead.id IN %s", tuple(self.ids)))
         return res
 
