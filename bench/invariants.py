@@ -6,15 +6,13 @@ where the addon is installed (read-only: it runs SELECTs only).
     bench/bin/invariants -d DB [--json] [--sample 5]
 
 The queries of bench/invariants.sql (stays, move counters, tracking, stall
-flags, job activities), plus two checks that first look their table up:
+flags, job activities, deal history), plus a check that first looks its
+table up:
 
 - forecast statistics: one row per (company, team, stage) key, whether the
   statistics are the plain table crm_lead_forecast_stat or a model's table
   (any table named like %forecast%stat% with those columns); the form found
-  and any unique index on the key are reported;
-- deal history: no such table exists yet; when none is found (a table named
-  like %deal%hist%) the check is skipped and says so. When one appears, it is
-  reported as present but unchecked until its own query is written.
+  and any unique index on the key are reported.
 
 A check whose table is missing (the addon is not installed) is skipped.
 PostgreSQL is reached through the usual libpq variables (PGHOST, PGPORT,
@@ -154,26 +152,6 @@ def check_forecast_statistics(cr, tables, sample):
     }
 
 
-def check_deal_history(cr, tables):
-    result = {
-        "name": "deal_history_agrees_with_stays",
-        "doc": "The deal history agrees with the stays.",
-    }
-    found = sorted(t for t in tables if "deal" in t and "hist" in t)
-    if not found:
-        return result | {
-            "status": "skipped",
-            "note": "no deal-history table in this database (the feature does "
-            "not exist yet): nothing to check",
-        }
-    return result | {
-        "status": "unchecked",
-        "note": f"table {', '.join(found)} found, columns "
-        f"{', '.join(sorted(_columns(cr, found[0])))}: its query is to be "
-        "written in bench/invariants.sql",
-    }
-
-
 def run_checks(conn, sample=5):
     """Run every check in one read-only snapshot of ``conn`` (psycopg2);
     a list of result dicts (name, status, breaks, sample, note)."""
@@ -211,7 +189,6 @@ def run_checks_on_cursor(cr, sample=5):
             }
         results.append(result)
     results.append(check_forecast_statistics(cr, tables, sample))
-    results.append(check_deal_history(cr, tables))
     return results
 
 

@@ -3,8 +3,8 @@
 -- (one row per break: key, detail); no row means it holds.
 --
 -- Run them all with a summary: bench/bin/invariants -d DB (bench/invariants.py,
--- which also checks the forecast statistics and the deal history, whose
--- tables it looks up first). Or one by one with psql: psql -d DB -f this file.
+-- which also checks the forecast statistics, whose table it looks up
+-- first). Or one by one with psql: psql -d DB -f this file.
 -- The header of each query: "-- check: name", "-- requires: table ...",
 -- then the invariant in words.
 
@@ -157,3 +157,75 @@ SELECT res_model || ',' || res_id || ',' || pipeline_health_kind AS key,
  WHERE pipeline_health_kind IS NOT NULL AND active
  GROUP BY res_model, res_id, pipeline_health_kind
 HAVING count(*) > 1;
+
+-- check: deal_history_current_row
+-- requires: crm_lead_deal_history
+-- Every opportunity has exactly one current deal-history row (no date_to),
+-- holding the lead's values (stage, expected revenue, expected closing,
+-- probability, salesperson, team, company, state: lost when archived, won in
+-- a won stage, else open); a lead that is not an opportunity has none.
+SELECT lead.id AS key,
+       format('lead %s (%s): %s current rows; lead (%s), row (%s)', lead.id,
+              lead.type, count(history.id),
+              concat_ws(' ', lead.stage_id, lead.expected_revenue,
+                        lead.date_deadline, lead.probability, lead.user_id,
+                        lead.team_id, lead.company_id,
+                        CASE WHEN NOT lead.active THEN 'lost'
+                             WHEN stage.is_won THEN 'won' ELSE 'open' END),
+              string_agg(concat_ws(' ', history.stage_id,
+                                   history.expected_revenue,
+                                   history.date_deadline, history.probability,
+                                   history.user_id, history.team_id,
+                                   history.company_id, history.state), '; '))
+           AS detail
+  FROM crm_lead lead
+  LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+  LEFT JOIN crm_lead_deal_history history
+         ON history.lead_id = lead.id AND history.date_to IS NULL
+ GROUP BY lead.id, stage.is_won
+HAVING count(history.id) <> (CASE WHEN lead.type = 'opportunity' THEN 1 ELSE 0 END)
+    OR bool_or(history.id IS NOT NULL
+               AND (history.stage_id, history.expected_revenue,
+                    history.date_deadline, history.probability,
+                    history.user_id, history.team_id, history.company_id,
+                    history.state)
+                   IS DISTINCT FROM
+                   (lead.stage_id, lead.expected_revenue, lead.date_deadline,
+                    lead.probability, lead.user_id, lead.team_id,
+                    lead.company_id,
+                    CASE WHEN NOT lead.active THEN 'lost'
+                         WHEN stage.is_won THEN 'won' ELSE 'open' END));
+
+-- check: deal_history_chain
+-- requires: crm_lead_deal_history
+-- A deal's rows, in order, follow one another without gap or overlap: each
+-- one ends when the next begins, only the last one may be open, none ends
+-- before it begins.
+SELECT lead_id AS key,
+       format('lead %s: row %s [%s, %s) then row %s from %s', lead_id, id,
+              date_from, date_to, next_id, next_from) AS detail
+  FROM (SELECT history.id, history.lead_id, history.date_from, history.date_to,
+               lead(history.id) OVER w AS next_id,
+               lead(history.date_from) OVER w AS next_from
+          FROM crm_lead_deal_history history
+        WINDOW w AS (PARTITION BY history.lead_id
+                     ORDER BY history.date_from, history.id)) h
+ WHERE date_to < date_from
+    OR (next_id IS NOT NULL AND date_to IS DISTINCT FROM next_from);
+
+-- check: deal_history_agrees_with_stays
+-- requires: crm_lead_deal_history crm_lead_stage_history
+-- Where an opportunity's stay in a stage lasted (it did not end in the
+-- second it began) and a deal-history row was in effect when the stay began,
+-- that row names the stay's stage.
+SELECT stay.lead_id AS key,
+       format('lead %s: stay %s in stage %s from %s, deal-history row %s in '
+              'stage %s', stay.lead_id, stay.id, stay.stage_id, stay.date_in,
+              history.id, history.stage_id) AS detail
+  FROM crm_lead_stage_history stay
+  JOIN crm_lead_deal_history history
+    ON history.lead_id = stay.lead_id
+   AND history.date_from <= stay.date_in
+   AND (history.date_to IS NULL OR history.date_to > stay.date_in)
+ WHERE (stay.date_out IS NULL OR stay.date_out > stay.date_in)
+   AND history.stage_id IS DISTINCT FROM stay.stage_id;

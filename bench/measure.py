@@ -345,6 +345,12 @@ class Bench:
         }
         _logger.info("dashboard: %s", self.results["dashboard"])
 
+    def measure_history(self):
+        """The deal history's rows: see bench/history.py."""
+        import history  # bench/history.py, beside this script
+
+        history.measure(self)
+
     # ------------------------------------------------------------------
     # d. pivots
     # ------------------------------------------------------------------

@@ -7,6 +7,8 @@ import glob
 import json
 import os
 
+import history  # bench/history.py, beside this script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCS = os.path.join(os.path.dirname(HERE), "docs", "BENCHMARKS.md")
 START = "<!-- bench:results:start -->"
@@ -81,7 +83,13 @@ def render_scale(data):
         target = 600 if big else 60
         module = (
             f" (the addon's part {_ms(install['module_s'])}, of which "
-            f"{_ms(install['until_rebuilt_s'])} until the history is rebuilt)"
+            f"{_ms(install['until_rebuilt_s'])} until the history is rebuilt"
+            + (
+                f", then {_ms(install['deal_rebuild_s'])} for the deal history"
+                if install.get("deal_rebuild_s") is not None
+                else ""
+            )
+            + ")"
             if install.get("until_rebuilt_s") is not None
             else ""
         )
@@ -159,6 +167,7 @@ def render_scale(data):
             + ("RSS < 1 GiB" if big else "≤ 60 s")
             + f" | {_status(memory_ok if big else time_ok)} |"
         )
+    lines += history.render_rows(data, _ms, _status)
     kanban = data.get("kanban")
     if kanban:
         lines.append(

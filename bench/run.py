@@ -137,6 +137,8 @@ def install(db, template, logs):
             elif "Stage history rebuilt from tracking" in line:
                 stamps["rebuild_end"] = when
                 stamps["rebuilt"] = line.split(": ", 1)[-1].strip()
+            elif "Deal history rebuilt from tracking" in line:
+                stamps["deal_rebuild_end"] = when
             elif "Modules loaded." in line:
                 stamps["hook_end"] = when
     result = {"wall_s": seconds}
@@ -151,6 +153,10 @@ def install(db, template, logs):
             stamps["rebuild_end"] - stamps["module_start"]
         ).total_seconds()
         result["rebuilt"] = stamps["rebuilt"]
+    if "rebuild_end" in stamps and "deal_rebuild_end" in stamps:
+        result["deal_rebuild_s"] = (
+            stamps["deal_rebuild_end"] - stamps["rebuild_end"]
+        ).total_seconds()
     run(["vacuumdb", "--analyze", "-q", db])
     print(f"  installed in {seconds:.1f} s", flush=True)
     return result

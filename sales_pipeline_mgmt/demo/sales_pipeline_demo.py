@@ -254,6 +254,61 @@ class SalesPipelineDemo(models.AbstractModel):
         )
         lead_model.invalidate_model()
         history_model.invalidate_model()
+        self._write_demo_deal_history(leads, now)
+
+    def _write_demo_deal_history(self, leads, now):
+        """The deal history of the planned past, which has no tracking to be
+        rebuilt from: a row per stay, in the stay's stage, and for a lost deal
+        a last row from its closing; the other values are today's."""
+        self.env["crm.lead.deal.history"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM crm_lead_deal_history WHERE lead_id IN %(lead_ids)s;
+                WITH events AS (
+                    SELECT stay.lead_id, stay.stage_id, stay.date_in AS date_from,
+                           FALSE AS lost, stay.id AS sequence
+                      FROM crm_lead_stage_history stay
+                     WHERE stay.lead_id IN %(lead_ids)s
+                     UNION ALL
+                    SELECT lead.id, lead.stage_id,
+                           GREATEST(lead.date_closed,
+                                    (SELECT MAX(stay.date_in)
+                                       FROM crm_lead_stage_history stay
+                                      WHERE stay.lead_id = lead.id)),
+                           TRUE, 0
+                      FROM crm_lead lead
+                     WHERE lead.id IN %(lead_ids)s
+                       AND NOT lead.active AND lead.date_closed IS NOT NULL
+                )
+                INSERT INTO crm_lead_deal_history (
+                    lead_id, date_from, date_to, stage_id, expected_revenue,
+                    date_deadline, probability, user_id, team_id, company_id,
+                    state, create_uid, create_date, write_uid, write_date)
+                SELECT events.lead_id, events.date_from,
+                       LEAD(events.date_from) OVER (
+                           PARTITION BY events.lead_id
+                           ORDER BY events.date_from, events.lost, events.sequence),
+                       events.stage_id, lead.expected_revenue,
+                       lead.date_deadline, lead.probability, lead.user_id,
+                       lead.team_id, lead.company_id,
+                       CASE WHEN events.lost THEN 'lost'
+                            WHEN stage.is_won THEN 'won' ELSE 'open' END,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM events
+                  JOIN crm_lead lead ON lead.id = events.lead_id
+                  JOIN crm_stage stage ON stage.id = events.stage_id
+                 WHERE lead.type = 'opportunity'
+                 -- stays of the same instant keep their order
+                 ORDER BY events.lead_id, events.date_from, events.lost,
+                          events.sequence
+                """,
+                lead_ids=tuple(leads.ids),
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        self.env["crm.lead.deal.history"].invalidate_model()
 
     def _demo_after_load(self, leads):
         """Derive from the demo pipeline what the jobs would have built over

@@ -63,7 +63,7 @@ class CrmLeadDealHistory(models.Model):
         readonly=True,
         help="When the next change took over; empty for the current values.",
     )
-    changed_by_id = fields.Many2one("res.users", string="Changed By", readonly=True)
+    changed_by_id = fields.Many2one("res.users", readonly=True)
     # Values after the change
     stage_id = fields.Many2one("crm.stage", readonly=True, ondelete="set null")
     expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
@@ -323,6 +323,15 @@ class CrmLeadDealHistory(models.Model):
             )
             for fname in columns
         )
+        # the untracked closing of an archived deal, as a message would hold it
+        closing = SQL(", ").join(
+            SQL("TRUE, TRUE, FALSE")
+            if fname == "active"
+            else SQL(
+                "FALSE, NULL::%(cast)s, NULL::%(cast)s", cast=SQL(tracked[fname][1])
+            )
+            for fname in columns
+        )
         names = SQL(", ").join(SQL.identifier(fname) for fname in columns)
         current = SQL(", ").join(
             SQL("targets.%s", SQL.identifier(fname)) for fname in columns
@@ -343,6 +352,7 @@ class CrmLeadDealHistory(models.Model):
             CrmLeadStageHistory._foreign_keys_suspended(self) if bulk else nullcontext()
         ):
             count = self._insert_rebuilt_rows(
+                closing,
                 lead_filter,
                 names,
                 per_message,
@@ -359,6 +369,7 @@ class CrmLeadDealHistory(models.Model):
 
     def _insert_rebuilt_rows(
         self,
+        closing,
         lead_filter,
         names,
         per_message,
@@ -374,14 +385,15 @@ class CrmLeadDealHistory(models.Model):
             SQL(
                 """
             WITH targets AS (
-                SELECT lead.id, lead.create_date, lead.write_date, %(names)s
+                SELECT lead.id, lead.create_date, lead.write_date,
+                       lead.date_closed, %(names)s
                   FROM crm_lead lead
                  WHERE lead.type = 'opportunity'
                    AND NOT EXISTS (SELECT 1 FROM crm_lead_deal_history history
                                     WHERE history.lead_id = lead.id)
                    %(lead_filter)s
             ),
-            messages AS (
+            tracked_messages AS (
                 SELECT message.res_id AS lead_id, message.id AS message_id,
                        GREATEST(message.date, targets.create_date) AS changed_at,
                        %(per_message)s
@@ -391,6 +403,20 @@ class CrmLeadDealHistory(models.Model):
                  WHERE message.model = 'crm.lead'
                    AND value.field_id IN %(field_ids)s
                  GROUP BY message.res_id, message.id, targets.create_date
+            ),
+            messages AS (
+                SELECT * FROM tracked_messages
+                 UNION ALL
+                -- a deal archived without tracking of it was open until it
+                -- closed: crm stamps the closing date when it marks it lost
+                SELECT targets.id, NULL,
+                       GREATEST(targets.date_closed, targets.create_date),
+                       %(closing)s
+                  FROM targets
+                 WHERE NOT targets.active AND targets.date_closed IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM tracked_messages tracked
+                                    WHERE tracked.lead_id = targets.id
+                                      AND tracked.has_active)
             ),
             ranked AS (
                 SELECT messages.*,
@@ -454,8 +480,12 @@ class CrmLeadDealHistory(models.Model):
               LEFT JOIN crm_stage stage ON stage.id = changes.stage_id
               LEFT JOIN res_users salesperson ON salesperson.id = changes.user_id
               LEFT JOIN crm_team team ON team.id = changes.team_id
+             -- ids in the order of the changes: rows of the same second are
+             -- read back in their order
+             ORDER BY changes.lead_id, changes.rank
                 """,
                 names=names,
+                closing=closing,
                 lead_filter=lead_filter,
                 per_message=per_message,
                 field_ids=tuple(field_ids.values()),

@@ -17,7 +17,6 @@ class CrmLead(models.Model):
     deal_history_ids = fields.One2many(
         "crm.lead.deal.history",
         "lead_id",
-        string="Deal History",
         readonly=True,
         help="The opportunity's stage, expected revenue, expected closing, "
         "probability, salesperson, team and state after each change.",

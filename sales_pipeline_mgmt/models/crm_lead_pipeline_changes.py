@@ -361,11 +361,14 @@ class CrmLead(models.Model):
             return value
         if isinstance(value, date):
             return datetime.combine(value, time.min)
+        moment = None
         if isinstance(value, str):
             try:
-                return fields.Datetime.to_datetime(value)
+                moment = fields.Datetime.to_datetime(value)
             except ValueError:
-                pass
+                moment = None
+        if moment:
+            return moment
         raise UserError(
             self.env._(
                 "%(name)s: %(value)r is not a date or a date and time.",

@@ -7,7 +7,8 @@ from .crm_lead_deal_history import RETENTION_PARAM
 
 
 class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
+    # one class per feature, like res_company_pipeline_health.py
+    _inherit = "res.config.settings"  # pylint: disable=consider-merging-classes-inherited
 
     deal_history_retention_days = fields.Integer(
         string="Keep Deal History (days)",

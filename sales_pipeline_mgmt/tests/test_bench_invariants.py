@@ -144,16 +144,35 @@ class TestBenchInvariants(SalesPipelineCommon):
         after = self._breaks()
         self.assertEqual(after["one_open_stay"], before["one_open_stay"] + 1)
 
-    def test_the_deal_history_check_says_it_is_skipped_without_its_table(self):
-        result = self._results()["deal_history_agrees_with_stays"]
+    def test_the_deal_history_holds_and_a_broken_one_is_caught(self):
+        names = (
+            "deal_history_current_row",
+            "deal_history_chain",
+            "deal_history_agrees_with_stays",
+        )
+        baseline = self._breaks()
+        lead = self._moved_opportunity()
+        with self._pinned(T0 + timedelta(days=9)):
+            lead.write({"expected_revenue": 1234})
+            self.env.cr.flush()
+        before = self._breaks()
+        self.assertEqual(
+            {name: before[name] for name in names},
+            {name: baseline[name] for name in names},
+        )
+        self.assertEqual(before["deal_history_current_row"], 0)
+        # a current row that is not the lead, and a gap before it
         self.env.cr.execute(
             SQL(
-                "SELECT 1 FROM pg_class WHERE relname LIKE %s AND relkind = 'r'",
-                "%deal%hist%",
+                "UPDATE crm_lead_deal_history SET expected_revenue = 1, "
+                "date_from = date_from + interval '1 second' "
+                "WHERE lead_id = %s AND date_to IS NULL",
+                lead.id,
             )
         )
-        if self.env.cr.fetchone():
-            self.assertEqual(result["status"], "unchecked")
-        else:
-            self.assertEqual(result["status"], "skipped")
-            self.assertIn("no deal-history table", result["note"])
+        self.env.invalidate_all()
+        after = self._breaks()
+        self.assertEqual(
+            after["deal_history_current_row"], before["deal_history_current_row"] + 1
+        )
+        self.assertEqual(after["deal_history_chain"], before["deal_history_chain"] + 1)

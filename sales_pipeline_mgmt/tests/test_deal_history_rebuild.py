@@ -234,3 +234,16 @@ class TestDealHistoryRebuild(SalesPipelineCommon):
             (row.stage_id, row.expected_revenue, row.state, row.date_from),
             (self.stage_new, 250, "open", lead.create_date),
         )
+
+    def test_an_untracked_loss_starts_at_the_closing_date(self):
+        lead = self._untracked_lead(expected_revenue=300)
+        with self._pinned(T2):
+            lead.with_context(tracking_disable=True).action_set_lost()
+            self.env.flush_all()
+        self.assertEqual(lead.date_closed, T2)
+        self._forget_histories(lead)
+        self.env["crm.lead.deal.history"]._rebuild_from_tracking(lead.ids)
+        self.assertEqual(
+            [(row.state, row.date_from, row.date_to) for row in self._deal_rows(lead)],
+            [("open", lead.create_date, T2), ("lost", T2, False)],
+        )
