@@ -9,20 +9,16 @@ from odoo.tools.misc import formatLang
 
 _logger = logging.getLogger(__name__)
 
-# Fields of a lead the health score is computed from: a write of any of them
-# scores the written leads again. The stall flag is left out: the stall job
-# sets it in SQL and the daily score job reads it; a stage move, which clears
-# it, is an input itself.
-HEALTH_SCORE_INPUTS = {
-    "stage_id",
-    "date_deadline",
-    "expected_revenue",
-    "probability",
-    "active",
-    "type",
-    "company_id",
-    "team_id",
-}
+# Fields of a lead the health score is computed from. A write of one of the
+# first ones, which salespeople edit on the form and the pipeline, scores the
+# written leads at once; the others, which crm writes lead by lead when it
+# converts or assigns leads, score them at the end of the transaction, in one
+# statement for all. The stall flag is left out: the stall job sets it in SQL
+# and the daily score job reads it; a stage move, which clears it, is an input
+# itself. The team is left out too: the historical probability it changes is
+# refreshed by the daily forecast job, which the daily score job follows.
+HEALTH_SCORE_INPUTS = {"stage_id", "date_deadline", "expected_revenue", "active"}
+HEALTH_SCORE_COMMIT_INPUTS = {"type", "company_id"}
 # Bands of the score: below HEALTH_SCORE_AT_RISK a deal is at risk (red),
 # below HEALTH_SCORE_HEALTHY it is to watch (orange), else healthy (green).
 HEALTH_SCORE_AT_RISK = 40
@@ -205,10 +201,14 @@ class CrmLead(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if HEALTH_SCORE_INPUTS.intersection(vals) and self.ids:
+        if not self.ids:
+            return res
+        if HEALTH_SCORE_INPUTS.intersection(vals):
             # after super(): the forecast fields and the deal history row the
             # score reads are written by the same write
             self._refresh_health_scores(SQL("lead.id IN %s", tuple(self.ids)))
+        elif HEALTH_SCORE_COMMIT_INPUTS.intersection(vals):
+            self._refresh_health_scores_at_commit()
         return res
 
     def _on_stage_moved(self, previous_stages):
@@ -220,6 +220,8 @@ class CrmLead(models.Model):
         return res
 
     def _refresh_health_scores_at_commit(self):
+        """Score the leads of ``self`` just before the transaction commits,
+        together with the others queued in the same transaction."""
         lead_ids = self.env.cr.precommit.data.setdefault(
             "sales_pipeline_mgmt.health_score_lead_ids", set()
         )
@@ -268,6 +270,27 @@ class CrmLead(models.Model):
                      WHERE history.lead_id = lead.id) moves
                  WHERE moves.is_lowered)"""
         )
+
+    @api.model
+    def _get_health_score_read_fields(self):
+        """The fields of crm.lead _refresh_health_scores reads."""
+        return [
+            "active",
+            "type",
+            "stage_id",
+            "company_id",
+            "create_date",
+            "date_last_stage_update",
+            "is_stalled",
+            "close_date_slip_count",
+            "date_deadline",
+            "predicted_close_date",
+            "is_close_date_optimistic",
+            "skipped_stage_count",
+            "historical_probability",
+            "health_score",
+            "health_score_reasons",
+        ]
 
     @api.model
     def _get_health_signals_sql(self, now, today):
@@ -347,7 +370,9 @@ class CrmLead(models.Model):
         :return: number of leads updated
         """
         company_model = self.env["res.company"]
-        self.flush_model()
+        # only what the statement reads: flushing every field in the middle
+        # of crm's own writes (merge) would recompute its probabilities early
+        self.flush_model(self._get_health_score_read_fields())
         self.env["crm.lead.deal.history"].flush_model(
             ["lead_id", "date_from", "expected_revenue"]
         )
@@ -411,7 +436,7 @@ class CrmLead(models.Model):
                            %(contact_days_tolerated)s AS contact_days_tolerated,
                            COALESCE(lead.skipped_stage_count, 0) AS skipped_count,
                            %(decrease_count)s AS decrease_count,
-                           COALESCE(lead.historical_probability, lead.probability, 0)
+                           COALESCE(lead.historical_probability, 100)
                                AS stage_probability,
                            %(weights)s
                       FROM crm_lead lead

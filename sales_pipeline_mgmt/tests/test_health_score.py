@@ -133,12 +133,13 @@ class TestHealthScore(SalesPipelineCommon):
         )
         # a closed deal has no score
         lead.action_set_lost()
+        self.env.cr.precommit.run()
         lead.invalidate_recordset()
         self.assertFalse(lead.health_score_reasons)
         self.assertFalse(lead.health_score_band)
         self.assertFalse(lead.health_score_summary)
 
-    def test_each_lowered_amount_costs_points_as_soon_as_it_is_written(self):
+    def test_each_lowered_amount_costs_points_once_written(self):
         with self._pinned(T0 - timedelta(days=4)):
             lead = self._create_opportunity(
                 name="Shrinking", probability=100, expected_revenue=5000
@@ -147,7 +148,9 @@ class TestHealthScore(SalesPipelineCommon):
         for days_ago, amount in ((3, 4000), (2, 4500), (1, 3000)):
             with self._pinned(T0 - timedelta(days=days_ago)):
                 lead.write({"expected_revenue": amount})
-                lead.flush_recordset()
+                # as the transaction of that write commits
+                self.env.cr.precommit.run()
+        lead.invalidate_recordset()
         # 2 x 10 = 20 points; 3 days in New (usual 10) and without contact
         # (14 tolerated), probability 100 %: nothing else
         self.assertEqual(lead.health_score, 80)
@@ -241,6 +244,12 @@ class TestHealthScore(SalesPipelineCommon):
             # a closing date passed yesterday on 20 leads: one statement
             leads.write({"date_deadline": TODAY - timedelta(days=1)})
             self.assertEqual(spy.call_count, 1)
+            # written lead by lead by crm (conversion): once, at commit
+            for lead in leads:
+                lead.write({"company_id": self.company.id})
+            self.assertEqual(spy.call_count, 1)
+            self.env.cr.precommit.run()
+            self.assertEqual(spy.call_count, 2)
         leads.invalidate_recordset()
         self.assertEqual(set(leads.mapped("health_score")), {80})
 
