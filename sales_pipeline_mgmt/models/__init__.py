@@ -6,6 +6,7 @@ from . import crm_standard_stage
 from . import crm_stage
 from . import crm_stage_pipeline_health
 from . import crm_stage_forecast
+from . import crm_stage_health_score
 from . import crm_lead_stage_history
 from . import crm_lead_deal_history
 from . import crm_lead_forecast_stat
@@ -22,14 +23,21 @@ from . import crm_lead_pipeline_health
 from . import crm_lead_stage_move
 from . import crm_lead_stage_analysis
 from . import crm_lead_deal_tracking
+
+# after the deal history: its write scores the leads once their new history
+# row (amount decreases) is written
+from . import crm_lead_health_score
 from . import crm_lead_pipeline_changes
 from . import crm_team
 from . import crm_team_pipeline_health
 from . import digest_digest
+from . import digest_digest_health_score
 from . import crm_pipeline_snapshot
 from . import mail_activity
 from . import res_company
 from . import res_company_pipeline_health
+from . import res_company_health_score
 from . import res_config_settings
 from . import ir_config_parameter
+from . import res_config_settings_health_score
 from . import res_config_settings_deal_history

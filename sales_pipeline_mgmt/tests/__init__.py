@@ -18,6 +18,7 @@ from . import test_performance
 from . import test_bench_invariants
 from . import test_readonly_entry_points
 from . import test_api_input
+from . import test_health_score
 from . import test_deal_history
 from . import test_deal_history_rebuild
 from . import test_pipeline_changes

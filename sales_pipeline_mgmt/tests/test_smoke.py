@@ -22,7 +22,9 @@ class TestSmoke(SalesPipelineCommon):
         views = self._module_records("ir.ui.view")
         self.assertTrue(views)
         for user in (self.user_salesman, self.user_manager):
-            for view in views:
+            # QWeb templates (the digest e-mail's) have no model: rendered by
+            # their feature's tests
+            for view in views.filtered("model"):
                 root = view
                 while root.inherit_id and root.mode != "primary":
                     root = root.inherit_id

@@ -25,9 +25,9 @@ from .common import SalesPipelineCommon
 
 # the names Odoo's HttpCase looks for on PATH (odoo.tests.common._find_executable)
 CHROME_NAMES = ("google-chrome", "chromium", "chromium-browser", "google-chrome-stable")
-# the Hoot tests of static/tests/pipeline_dashboard.test.js (10) and
-# pipeline_changes.test.js (3)
-TEST_JS_COUNT = 13
+# the Hoot tests of static/tests/pipeline_dashboard.test.js (10),
+# pipeline_changes.test.js (3) and deals_at_risk.test.js (2)
+TEST_JS_COUNT = 15
 
 
 def _browser_prerequisites_missing():
@@ -241,7 +241,8 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
         self._start_tour("sales_pipeline_mgmt_salesman_dashboard", self.user_salesman)
 
     def test_dashboard_components_pass_their_unit_tests(self):
-        # the Hoot tests of static/tests/pipeline_dashboard.test.js, in
+        # the Hoot tests of static/tests/pipeline_dashboard.test.js and
+        # deals_at_risk.test.js, in
         # Chromium, as Odoo's own web tests run them: as admin, because the
         # test runner reads the modules' dependencies (a settings right); the
         # tests themselves run against a mock server

@@ -164,6 +164,13 @@ async function openDashboard(context = {}) {
         loads.push(args[0]);
         return makePayload(args[0]);
     });
+    // the Deals at Risk section has its own call (static/tests/deals_at_risk.test.js)
+    onRpc("crm.lead", "get_deals_at_risk", () => ({
+        deals: [],
+        at_risk_count: 0,
+        at_risk_threshold: 40,
+        currency_id: 1,
+    }));
     // the pipeline changes' sections load on their own (see pipeline_changes.test.js)
     onRpc("crm.lead", "get_pipeline_changes", () => ({
         filters: { date_from: "2026-03-02", date_to: "2026-03-08", team_ids: [] },

@@ -12,6 +12,7 @@ import { KeepLast } from "@web/core/utils/concurrency";
 import { useService } from "@web/core/utils/hooks";
 import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
+import { DealsAtRisk } from "@sales_pipeline_mgmt/deals_at_risk/deals_at_risk";
 import { Sparkline, StackedBarChart } from "./pipeline_dashboard_charts";
 import { PipelineChanges, PipelineOverTime } from "../pipeline_changes/pipeline_changes";
 import {
@@ -89,6 +90,7 @@ export class PipelineDashboard extends Component {
     static template = "sales_pipeline_mgmt.PipelineDashboard";
     static components = {
         DateTimeInput,
+        DealsAtRisk,
         KpiCard,
         Layout,
         MultiRecordSelector,
