@@ -17,12 +17,15 @@ from . import crm_lead_kpi
 from . import crm_lead_pipeline_dashboard
 from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
+from . import crm_lead_last_contact
 from . import crm_lead_stage_move
 from . import crm_team
 from . import crm_team_pipeline_health
 from . import digest_digest
 from . import crm_pipeline_snapshot
 from . import mail_activity
+from . import mail_message
+from . import ir_cron_progress
 from . import res_company
 from . import res_company_pipeline_health
 from . import res_config_settings

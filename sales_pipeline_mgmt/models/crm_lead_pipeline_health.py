@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -180,10 +181,15 @@ class CrmLead(models.Model):
     # PIPELINE HEALTH: JOBS
     # ------------------------------------------------------------
     # The jobs run as base.user_root, like crm's own crons: they read every
-    # company's opportunities and plan activities for other users. Each call
-    # processes one bounded batch, found in SQL among the leads that need
-    # action only (so a second run finds nothing), then reports its progress:
-    # the framework commits and calls again.
+    # company's opportunities and plan activities for other users. A pass
+    # walks the candidates in the order of an index (the follow-up by last
+    # contact, the stall detection by the start of the stay) with a keyset
+    # cursor: each call takes the next batch after the cursor, locks its
+    # leads, processes them and reports its progress; the framework commits
+    # and calls again. The cursor is kept on the cron's progress record, so
+    # that a pass stopped by a crash or the time limit resumes where its last
+    # committed batch ended. A processed lead leaves the candidates (it has
+    # an activity, or its flag), so a second pass finds nothing.
 
     @api.model
     def _get_pipeline_health_batch_size(self):
@@ -199,17 +205,60 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_follow_up(self):
-        result = self._plan_follow_up_activities()
-        self.env["ir.cron"]._notify_progress(
-            done=result["done"], remaining=result["remaining"]
-        )
+        self._run_pipeline_health_batch(self._plan_follow_up_activities)
 
     @api.model
     def _cron_detect_stalls(self):
-        result = self._detect_stalls()
-        self.env["ir.cron"]._notify_progress(
-            done=result["done"], remaining=result["remaining"]
+        self._run_pipeline_health_batch(self._detect_stalls)
+
+    @api.model
+    def _run_pipeline_health_batch(self, job):
+        """Run one batch of ``job`` from where the pass stands, keep the new
+        cursor on the cron's progress record and report the progress: done
+        counts the leads examined, so that a batch whose leads were all
+        skipped still lets the pass go on."""
+        progress = (
+            self.env["ir.cron.progress"]
+            .sudo()
+            .browse(self.env.context.get("ir_cron_progress_id"))
         )
+        result = job(cursor=self._get_pipeline_health_cursor(progress))
+        if progress and result["cursor"]:
+            progress.write(
+                {
+                    "pipeline_health_after_date": result["cursor"][0],
+                    "pipeline_health_after_id": result["cursor"][1],
+                }
+            )
+        self.env["ir.cron"]._notify_progress(
+            done=result["examined"], remaining=result["remaining"]
+        )
+
+    @api.model
+    def _get_pipeline_health_cursor(self, progress):
+        """Where the job of ``progress`` resumes: the cursor of its last
+        progress record that holds one, if that batch left leads to examine;
+        None to start a new pass."""
+        if not progress:
+            return None
+        previous = progress.search(
+            [
+                ("cron_id", "=", progress.cron_id.id),
+                ("id", "<", progress.id),
+                ("pipeline_health_after_id", ">", 0),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not previous.remaining:
+            return None
+        return {
+            "after": (
+                previous.pipeline_health_after_date,
+                previous.pipeline_health_after_id,
+            ),
+            "remaining": previous.remaining,
+        }
 
     def _pipeline_health_common_sql(self, enabled_column):
         """WHERE clauses shared by the jobs: open opportunity, not paused,
@@ -234,84 +283,152 @@ class CrmLead(models.Model):
                      WHERE cu.user_id = l.user_id AND cu.cid = l.company_id))"""
         )
 
+    def _pipeline_health_page_sql(self, sort_key, cursor, limit):
+        """The keyset page of a candidate query: the rows after ``cursor``
+        ((sort key, id) or None) in the order of its index, ``limit`` rows
+        (all when None)."""
+        return SQL(
+            "%(after)s ORDER BY %(key)s, l.id %(limit)s",
+            after=SQL(" AND (%s, l.id) > (%s::timestamp, %s)", sort_key, *cursor)
+            if cursor
+            else SQL(),
+            key=sort_key,
+            limit=SQL("LIMIT %s", limit) if limit else SQL(),
+        )
+
+    @api.model
+    def _fetch_pipeline_health_batch(self, candidates_sql, cursor, batch_size):
+        """The next batch of candidates after ``cursor`` (dicts, in the
+        keyset order; ``sort_key`` holds the key), whether more follow, and
+        the ids of the leads locked for this transaction: leads being edited
+        right now (locked, or changed since this transaction began) are
+        skipped and left to the next pass."""
+        self.env.cr.execute(candidates_sql(cursor, batch_size + 1))
+        rows = self.env.cr.dictfetchall()
+        more = len(rows) > batch_size
+        rows = rows[:batch_size]
+        return rows, more, self._lock_pipeline_health_leads([row["id"] for row in rows])
+
+    @api.model
+    def _lock_pipeline_health_leads(self, lead_ids):
+        """Lock the leads ``lead_ids`` against concurrent writes until the
+        batch commits, skipping those another transaction holds. A lead that
+        a user changed after this transaction's snapshot cannot be locked nor
+        written here (PostgreSQL would refuse the batch's update): it is
+        skipped and logged, the others locked one by one.
+
+        :return: the set of ids locked
+        """
+        if not lead_ids:
+            return set()
+        lock_sql = SQL(
+            "SELECT id FROM crm_lead WHERE id IN %s ORDER BY id "
+            "FOR NO KEY UPDATE SKIP LOCKED",
+            tuple(lead_ids),
+        )
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(lock_sql)
+                return {lead_id for (lead_id,) in self.env.cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            _logger.info(
+                "Pipeline health: a lead of the batch changed, locking one by one"
+            )
+        locked = set()
+        for lead_id in lead_ids:
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(
+                        SQL(
+                            "SELECT id FROM crm_lead WHERE id = %s "
+                            "FOR NO KEY UPDATE SKIP LOCKED",
+                            lead_id,
+                        )
+                    )
+                    locked.update(row[0] for row in self.env.cr.fetchall())
+            except psycopg2.errors.SerializationFailure:
+                _logger.warning(
+                    "Pipeline health: lead %s skipped, changed by another user "
+                    "during the batch",
+                    lead_id,
+                )
+        return locked
+
     # Follow-ups -----------------------------------------------------
 
-    def _get_follow_up_candidates_sql(self, now):
+    def _get_follow_up_candidates_sql(self, now, cursor=None, limit=None):
         """Open opportunities without any open activity and without any
-        interaction (message or e-mail, activity done, stage change, creation)
-        for their stage's follow_up_days."""
+        interaction (message or e-mail, activity done, stage change, creation:
+        date_last_contact) for their stage's follow_up_days, in the order of
+        their last contact, after ``cursor``. The bound on the shortest delay
+        makes the scan an index range scan (crm_lead_open_last_contact_idx)."""
         return SQL(
             """
             SELECT l.id, l.user_id, u.active AS user_active,
                    %(user_can_read)s AS user_can_read,
-                   GREATEST(l.create_date, l.date_last_stage_update, msg.last_date)
-                       AS last_touch
+                   l.date_last_contact AS last_touch,
+                   l.date_last_contact AS sort_key
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
          LEFT JOIN res_company c ON c.id = l.company_id
          LEFT JOIN res_users u ON u.id = l.user_id
-         LEFT JOIN LATERAL (
-                SELECT MAX(m.date) AS last_date
-                  FROM mail_message m
-                 WHERE m.model = 'crm.lead' AND m.res_id = l.id
-                   AND (m.message_type IN ('comment', 'email')
-                        OR m.mail_activity_type_id IS NOT NULL)
-               ) msg ON TRUE
              WHERE %(common)s
                AND s.follow_up_days > 0
+               AND l.date_last_contact <= %(now)s - make_interval(
+                       days => (SELECT MIN(follow_up_days) FROM crm_stage
+                                 WHERE follow_up_days > 0))
+               AND l.date_last_contact
+                   <= %(now)s - make_interval(days => s.follow_up_days)
                AND NOT EXISTS (
                     SELECT 1 FROM mail_activity a
                      WHERE a.res_model = 'crm.lead' AND a.res_id = l.id
                        AND a.active)
-               AND GREATEST(l.create_date, l.date_last_stage_update, msg.last_date)
-                   <= %(now)s - make_interval(days => s.follow_up_days)
+               %(page)s
             """,
             common=self._pipeline_health_common_sql("pipeline_follow_up_enabled"),
             user_can_read=self._pipeline_health_user_can_read_sql(),
             now=now,
+            page=self._pipeline_health_page_sql(
+                SQL("l.date_last_contact"), cursor, limit
+            ),
         )
 
     @api.model
-    def _plan_follow_up_activities(self, batch_size=None):
+    def _plan_follow_up_activities(self, batch_size=None, cursor=None):
         """Plan one follow-up activity, due today, for the salesperson of each
         open opportunity left without contact for its stage's follow_up_days,
-        and send the stage's e-mail template if any. One batch per call.
+        and send the stage's e-mail template if any. One batch per call, after
+        ``cursor`` (from the previous batch's result; None starts a pass).
 
-        :return: dict with done, remaining, failed, and the counts of skipped
-            leads: unassigned, inactive_user, no_access
+        :return: dict with done (activities planned), examined (candidates
+            looked at), remaining, failed, cursor (to give the next call), and
+            the counts of skipped leads of the batch: unassigned,
+            inactive_user, no_access, busy (edited by a user right now)
         """
         batch_size = batch_size or self._get_pipeline_health_batch_size()
         now = self.env.cr.now()
         self.env.flush_all()
-        candidates = self._get_follow_up_candidates_sql(now)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT COUNT(*) FILTER (WHERE user_id IS NOT NULL AND user_active
-                                        AND user_can_read),
-                       COUNT(*) FILTER (WHERE user_id IS NULL),
-                       COUNT(*) FILTER (WHERE user_id IS NOT NULL
-                                        AND NOT user_active),
-                       COUNT(*) FILTER (WHERE user_id IS NOT NULL AND user_active
-                                        AND NOT user_can_read)
-                  FROM (%s) cand
-                """,
-                candidates,
-            )
+        todo = self._count_pipeline_health_candidates(
+            self._get_follow_up_candidates_sql(now), cursor
         )
-        todo, unassigned, inactive_user, no_access = self.env.cr.fetchone()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id, last_touch FROM (%s) cand
-                 WHERE user_id IS NOT NULL AND user_active AND user_can_read
-                 ORDER BY id LIMIT %s
-                """,
-                candidates,
-                batch_size,
-            )
+        rows, more, locked_ids = self._fetch_pipeline_health_batch(
+            lambda after, limit: self._get_follow_up_candidates_sql(now, after, limit),
+            cursor and cursor["after"],
+            batch_size,
         )
-        last_touches = dict(self.env.cr.fetchall())
+        counts = dict.fromkeys(("unassigned", "inactive_user", "no_access", "busy"), 0)
+        last_touches = {}
+        for row in rows:
+            if not row["user_id"]:
+                counts["unassigned"] += 1
+            elif not row["user_active"]:
+                counts["inactive_user"] += 1
+            elif not row["user_can_read"]:
+                counts["no_access"] += 1
+            elif row["id"] not in locked_ids:
+                counts["busy"] += 1
+            else:
+                last_touches[row["id"]] = row["last_touch"]
         leads = self.browse(list(last_touches))
         vals_by_key = {}
         for lead in leads:
@@ -323,25 +440,37 @@ class CrmLead(models.Model):
         done_ids = self._create_pipeline_health_activities(vals_by_key)
         self.browse(sorted(done_ids))._send_follow_up_mails()
         failed = len(leads) - len(done_ids)
+        remaining = max(todo - len(rows), 1) if more else 0
         _logger.info(
             "Follow-up: %s activities planned, %s failed, %s remaining; "
             "skipped: %s without salesperson, %s with an archived salesperson, "
-            "%s of a company their salesperson left",
+            "%s of a company their salesperson left, %s being edited",
             len(done_ids),
             failed,
-            todo - len(leads),
-            unassigned,
-            inactive_user,
-            no_access,
+            remaining,
+            counts["unassigned"],
+            counts["inactive_user"],
+            counts["no_access"],
+            counts["busy"],
         )
         return {
             "done": len(done_ids),
-            "remaining": max(todo - len(leads), 0),
+            "examined": len(rows),
+            "remaining": remaining,
             "failed": failed,
-            "unassigned": unassigned,
-            "inactive_user": inactive_user,
-            "no_access": no_access,
+            "cursor": (rows[-1]["sort_key"], rows[-1]["id"]) if rows else None,
+            **counts,
         }
+
+    @api.model
+    def _count_pipeline_health_candidates(self, candidates_sql, cursor):
+        """The candidates left in the pass: counted when it starts, then the
+        count the previous batch left (one scan of the index range per pass,
+        not per batch)."""
+        if cursor:
+            return cursor["remaining"]
+        self.env.cr.execute(SQL("SELECT COUNT(*) FROM (%s) cand", candidates_sql))
+        return self.env.cr.fetchone()[0]
 
     def _prepare_follow_up_activity_values(self, days):
         self.ensure_one()
@@ -386,16 +515,19 @@ class CrmLead(models.Model):
 
     # Stalls ---------------------------------------------------------
 
-    def _get_stall_candidates_sql(self, now):
+    def _get_stall_candidates_sql(self, now, cursor=None, limit=None):
         """Open opportunities in their stage for longer than its stall_days
         that are not flagged yet, or flagged and past twice the threshold with
-        a team leader to warn and no escalation yet."""
+        a team leader to warn and no escalation yet, in the order of the start
+        of their stay, after ``cursor``. The bound on the shortest threshold
+        makes the scan an index range scan (crm_lead_open_stage_since_idx)."""
+        since = SQL("COALESCE(l.date_last_stage_update, l.create_date)")
         return SQL(
             """
             SELECT l.id, l.is_stalled, l.user_id,
                    u.active AND %(user_can_read)s AS user_active,
                    t.user_id AS leader_id, s.stall_days,
-                   COALESCE(l.date_last_stage_update, l.create_date) AS since
+                   %(since)s AS since, %(since)s AS sort_key
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
          LEFT JOIN res_company c ON c.id = l.company_id
@@ -404,38 +536,51 @@ class CrmLead(models.Model):
          LEFT JOIN res_users leader ON leader.id = t.user_id
              WHERE %(common)s
                AND s.stall_days > 0
-               AND COALESCE(l.date_last_stage_update, l.create_date)
-                   <= %(now)s - make_interval(days => s.stall_days)
+               AND %(since)s <= %(now)s - make_interval(
+                       days => (SELECT MIN(stall_days) FROM crm_stage
+                                 WHERE stall_days > 0))
+               AND %(since)s <= %(now)s - make_interval(days => s.stall_days)
                AND (NOT COALESCE(l.is_stalled, FALSE)
                     OR (l.stall_escalated_on IS NULL
                         AND leader.active
-                        AND COALESCE(l.date_last_stage_update, l.create_date)
+                        AND %(since)s
                             <= %(now)s - make_interval(days => 2 * s.stall_days)))
+               %(page)s
             """,
             common=self._pipeline_health_common_sql("pipeline_stall_enabled"),
             user_can_read=self._pipeline_health_user_can_read_sql(),
+            since=since,
             now=now,
+            page=self._pipeline_health_page_sql(since, cursor, limit),
         )
 
     @api.model
-    def _detect_stalls(self, batch_size=None):
+    def _detect_stalls(self, batch_size=None, cursor=None):
         """Flag the open opportunities that stay in their stage longer than its
         stall_days, plan one "Stalled opportunity" activity for the
         salesperson, and past twice the threshold one escalation activity for
-        the team leader. One batch per call.
+        the team leader. One batch per call, after ``cursor`` (from the
+        previous batch's result; None starts a pass).
 
-        :return: dict with done, remaining, failed
+        :return: dict with done (leads flagged or escalated), examined,
+            remaining, failed, busy (skipped: edited by a user right now) and
+            cursor (to give the next call)
         """
         batch_size = batch_size or self._get_pipeline_health_batch_size()
         now = self.env.cr.now()
         self.env.flush_all()
-        candidates = self._get_stall_candidates_sql(now)
-        self.env.cr.execute(SQL("SELECT COUNT(*) FROM (%s) cand", candidates))
-        todo = self.env.cr.fetchone()[0]
-        self.env.cr.execute(
-            SQL("SELECT * FROM (%s) cand ORDER BY id LIMIT %s", candidates, batch_size)
+        todo = self._count_pipeline_health_candidates(
+            self._get_stall_candidates_sql(now), cursor
         )
-        rows = self.env.cr.dictfetchall()
+        rows, more, locked_ids = self._fetch_pipeline_health_batch(
+            lambda after, limit: self._get_stall_candidates_sql(now, after, limit),
+            cursor and cursor["after"],
+            batch_size,
+        )
+        examined = len(rows)
+        cursor = (rows[-1]["sort_key"], rows[-1]["id"]) if rows else None
+        busy = len(rows) - len(locked_ids)
+        rows = [row for row in rows if row["id"] in locked_ids]
         leads = self.browse([row["id"] for row in rows])
         stalled_type = self.env.ref(
             "sales_pipeline_mgmt.mail_activity_type_stalled", raise_if_not_found=False
@@ -476,7 +621,7 @@ class CrmLead(models.Model):
                 )
         done_keys = self._create_pipeline_health_activities(vals_by_key)
         # a lead whose activity could not be created is left as it was: the
-        # next run tries again
+        # next pass tries again
         failed_ids = {lead_id for lead_id, _kind in set(vals_by_key) - done_keys}
         failed += len(failed_ids)
         updates = [
@@ -486,17 +631,22 @@ class CrmLead(models.Model):
         ]
         if updates:
             self._write_stall_flags(updates)
+        remaining = max(todo - examined, 1) if more else 0
         _logger.info(
             "Stall detection: %s opportunities flagged or escalated, %s failed, "
-            "%s remaining",
+            "%s being edited, %s remaining",
             len(updates),
             failed,
-            todo - len(rows),
+            busy,
+            remaining,
         )
         return {
             "done": len(updates),
-            "remaining": max(todo - len(rows), 0),
+            "examined": examined,
+            "remaining": remaining,
             "failed": failed,
+            "busy": busy,
+            "cursor": cursor,
         }
 
     def _write_stall_flags(self, updates):
