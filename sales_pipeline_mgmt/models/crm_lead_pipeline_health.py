@@ -283,31 +283,87 @@ class CrmLead(models.Model):
                      WHERE cu.user_id = l.user_id AND cu.cid = l.company_id))"""
         )
 
-    def _pipeline_health_page_sql(self, sort_key, cursor, limit):
-        """The keyset page of a candidate query: the rows after ``cursor``
-        ((sort key, id) or None) in the order of its index, ``limit`` rows
-        (all when None)."""
-        return SQL(
-            "%(after)s ORDER BY %(key)s, l.id %(limit)s",
+    def _get_pipeline_health_page_sql(self, sort_key, days_field, now, cursor, limit):
+        """The next ``limit`` open opportunities after ``cursor`` ((sort key,
+        id) or None) in the order of the index on (``sort_key``, id), among
+        those whose key is older than the shortest delay of the stages
+        (``days_field``): a range scan of the index that stops after
+        ``limit`` entries. Without ``limit``, their count.
+
+        The page holds only what the index knows: the candidate conditions
+        (stage threshold, company, activities, flags) are applied to the
+        page's leads by id afterwards, so that PostgreSQL cannot choose to
+        collect every remaining candidate stage by stage and sort them."""
+        where = SQL(
+            """
+             WHERE l.active AND l.type = 'opportunity'
+               AND %(key)s <= %(now)s - make_interval(
+                       days => (SELECT MIN(%(days)s) FROM crm_stage
+                                 WHERE %(days)s > 0))
+               %(after)s
+            """,
+            key=sort_key,
+            now=now,
+            days=SQL.identifier(days_field),
             after=SQL(" AND (%s, l.id) > (%s::timestamp, %s)", sort_key, *cursor)
             if cursor
             else SQL(),
+        )
+        if not limit:
+            return SQL("SELECT COUNT(*) FROM crm_lead l %s", where)
+        return SQL(
+            "SELECT l.id, %(key)s AS sort_key FROM crm_lead l %(where)s "
+            "ORDER BY %(key)s, l.id LIMIT %(limit)s",
             key=sort_key,
-            limit=SQL("LIMIT %s", limit) if limit else SQL(),
+            where=where,
+            limit=limit,
         )
 
     @api.model
-    def _fetch_pipeline_health_batch(self, candidates_sql, cursor, batch_size):
-        """The next batch of candidates after ``cursor`` (dicts, in the
-        keyset order; ``sort_key`` holds the key), whether more follow, and
-        the ids of the leads locked for this transaction: leads being edited
-        right now (locked, or changed since this transaction began) are
-        skipped and left to the next pass."""
-        self.env.cr.execute(candidates_sql(cursor, batch_size + 1))
-        rows = self.env.cr.dictfetchall()
-        more = len(rows) > batch_size
-        rows = rows[:batch_size]
-        return rows, more, self._lock_pipeline_health_leads([row["id"] for row in rows])
+    def _fetch_pipeline_health_batch(
+        self, sort_key, days_field, candidates_sql, now, cursor, batch_size
+    ):
+        """The next page of the pass and its candidates.
+
+        :param candidates_sql: function(lead ids) -> the candidate query
+            restricted to these leads
+        :param cursor: the previous batch's cursor dict, None for a new pass
+        :return: dict with examined (leads of the page), remaining (left in
+            the pass after it), cursor (where the next batch starts), rows
+            (the candidates, dicts in the page's order) and locked_ids (the
+            candidates locked for this transaction: those being edited right
+            now, or changed since it began, are left to the next pass)
+        """
+        after = cursor and cursor["after"]
+        if cursor:
+            todo = cursor["remaining"]
+        else:
+            self.env.cr.execute(
+                self._get_pipeline_health_page_sql(
+                    sort_key, days_field, now, None, None
+                )
+            )
+            todo = self.env.cr.fetchone()[0]
+        self.env.cr.execute(
+            self._get_pipeline_health_page_sql(
+                sort_key, days_field, now, after, batch_size + 1
+            )
+        )
+        page = self.env.cr.fetchall()
+        more = len(page) > batch_size
+        page = page[:batch_size]
+        rows = []
+        if page:
+            order = {lead_id: index for index, (lead_id, _key) in enumerate(page)}
+            self.env.cr.execute(candidates_sql([lead_id for lead_id, _key in page]))
+            rows = sorted(self.env.cr.dictfetchall(), key=lambda row: order[row["id"]])
+        return {
+            "examined": len(page),
+            "remaining": max(todo - len(page), 1) if more else 0,
+            "cursor": (page[-1][1], page[-1][0]) if page else None,
+            "rows": rows,
+            "locked_ids": self._lock_pipeline_health_leads([row["id"] for row in rows]),
+        }
 
     @api.model
     def _lock_pipeline_health_leads(self, lead_ids):
@@ -356,41 +412,34 @@ class CrmLead(models.Model):
 
     # Follow-ups -----------------------------------------------------
 
-    def _get_follow_up_candidates_sql(self, now, cursor=None, limit=None):
+    def _get_follow_up_candidates_sql(self, now, lead_ids=None):
         """Open opportunities without any open activity and without any
         interaction (message or e-mail, activity done, stage change, creation:
-        date_last_contact) for their stage's follow_up_days, in the order of
-        their last contact, after ``cursor``. The bound on the shortest delay
-        makes the scan an index range scan (crm_lead_open_last_contact_idx)."""
+        date_last_contact) for their stage's follow_up_days; among
+        ``lead_ids`` when given."""
         return SQL(
             """
             SELECT l.id, l.user_id, u.active AS user_active,
                    %(user_can_read)s AS user_can_read,
-                   l.date_last_contact AS last_touch,
-                   l.date_last_contact AS sort_key
+                   l.date_last_contact AS last_touch
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
          LEFT JOIN res_company c ON c.id = l.company_id
          LEFT JOIN res_users u ON u.id = l.user_id
              WHERE %(common)s
                AND s.follow_up_days > 0
-               AND l.date_last_contact <= %(now)s - make_interval(
-                       days => (SELECT MIN(follow_up_days) FROM crm_stage
-                                 WHERE follow_up_days > 0))
                AND l.date_last_contact
                    <= %(now)s - make_interval(days => s.follow_up_days)
                AND NOT EXISTS (
                     SELECT 1 FROM mail_activity a
                      WHERE a.res_model = 'crm.lead' AND a.res_id = l.id
                        AND a.active)
-               %(page)s
+               %(ids)s
             """,
             common=self._pipeline_health_common_sql("pipeline_follow_up_enabled"),
             user_can_read=self._pipeline_health_user_can_read_sql(),
             now=now,
-            page=self._pipeline_health_page_sql(
-                SQL("l.date_last_contact"), cursor, limit
-            ),
+            ids=SQL("AND l.id IN %s", tuple(lead_ids)) if lead_ids else SQL(),
         )
 
     @api.model
@@ -400,22 +449,23 @@ class CrmLead(models.Model):
         and send the stage's e-mail template if any. One batch per call, after
         ``cursor`` (from the previous batch's result; None starts a pass).
 
-        :return: dict with done (activities planned), examined (candidates
-            looked at), remaining, failed, cursor (to give the next call), and
+        :return: dict with done (activities planned), examined (open
+            opportunities looked at), remaining, failed, cursor (to give the next call), and
             the counts of skipped leads of the batch: unassigned,
             inactive_user, no_access, busy (edited by a user right now)
         """
         batch_size = batch_size or self._get_pipeline_health_batch_size()
         now = self.env.cr.now()
         self.env.flush_all()
-        todo = self._count_pipeline_health_candidates(
-            self._get_follow_up_candidates_sql(now), cursor
-        )
-        rows, more, locked_ids = self._fetch_pipeline_health_batch(
-            lambda after, limit: self._get_follow_up_candidates_sql(now, after, limit),
-            cursor and cursor["after"],
+        batch = self._fetch_pipeline_health_batch(
+            SQL("l.date_last_contact"),
+            "follow_up_days",
+            lambda lead_ids: self._get_follow_up_candidates_sql(now, lead_ids),
+            now,
+            cursor,
             batch_size,
         )
+        rows, locked_ids = batch["rows"], batch["locked_ids"]
         counts = dict.fromkeys(("unassigned", "inactive_user", "no_access", "busy"), 0)
         last_touches = {}
         for row in rows:
@@ -440,7 +490,7 @@ class CrmLead(models.Model):
         done_ids = self._create_pipeline_health_activities(vals_by_key)
         self.browse(sorted(done_ids))._send_follow_up_mails()
         failed = len(leads) - len(done_ids)
-        remaining = max(todo - len(rows), 1) if more else 0
+        remaining = batch["remaining"]
         _logger.info(
             "Follow-up: %s activities planned, %s failed, %s remaining; "
             "skipped: %s without salesperson, %s with an archived salesperson, "
@@ -455,22 +505,12 @@ class CrmLead(models.Model):
         )
         return {
             "done": len(done_ids),
-            "examined": len(rows),
+            "examined": batch["examined"],
             "remaining": remaining,
             "failed": failed,
-            "cursor": (rows[-1]["sort_key"], rows[-1]["id"]) if rows else None,
+            "cursor": batch["cursor"],
             **counts,
         }
-
-    @api.model
-    def _count_pipeline_health_candidates(self, candidates_sql, cursor):
-        """The candidates left in the pass: counted when it starts, then the
-        count the previous batch left (one scan of the index range per pass,
-        not per batch)."""
-        if cursor:
-            return cursor["remaining"]
-        self.env.cr.execute(SQL("SELECT COUNT(*) FROM (%s) cand", candidates_sql))
-        return self.env.cr.fetchone()[0]
 
     def _prepare_follow_up_activity_values(self, days):
         self.ensure_one()
@@ -515,19 +555,17 @@ class CrmLead(models.Model):
 
     # Stalls ---------------------------------------------------------
 
-    def _get_stall_candidates_sql(self, now, cursor=None, limit=None):
+    def _get_stall_candidates_sql(self, now, lead_ids=None):
         """Open opportunities in their stage for longer than its stall_days
         that are not flagged yet, or flagged and past twice the threshold with
-        a team leader to warn and no escalation yet, in the order of the start
-        of their stay, after ``cursor``. The bound on the shortest threshold
-        makes the scan an index range scan (crm_lead_open_stage_since_idx)."""
+        a team leader to warn and no escalation yet; among ``lead_ids`` when
+        given."""
         since = SQL("COALESCE(l.date_last_stage_update, l.create_date)")
         return SQL(
             """
             SELECT l.id, l.is_stalled, l.user_id,
                    u.active AND %(user_can_read)s AS user_active,
-                   t.user_id AS leader_id, s.stall_days,
-                   %(since)s AS since, %(since)s AS sort_key
+                   t.user_id AS leader_id, s.stall_days, %(since)s AS since
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
          LEFT JOIN res_company c ON c.id = l.company_id
@@ -536,22 +574,19 @@ class CrmLead(models.Model):
          LEFT JOIN res_users leader ON leader.id = t.user_id
              WHERE %(common)s
                AND s.stall_days > 0
-               AND %(since)s <= %(now)s - make_interval(
-                       days => (SELECT MIN(stall_days) FROM crm_stage
-                                 WHERE stall_days > 0))
                AND %(since)s <= %(now)s - make_interval(days => s.stall_days)
                AND (NOT COALESCE(l.is_stalled, FALSE)
                     OR (l.stall_escalated_on IS NULL
                         AND leader.active
                         AND %(since)s
                             <= %(now)s - make_interval(days => 2 * s.stall_days)))
-               %(page)s
+               %(ids)s
             """,
             common=self._pipeline_health_common_sql("pipeline_stall_enabled"),
             user_can_read=self._pipeline_health_user_can_read_sql(),
             since=since,
             now=now,
-            page=self._pipeline_health_page_sql(since, cursor, limit),
+            ids=SQL("AND l.id IN %s", tuple(lead_ids)) if lead_ids else SQL(),
         )
 
     @api.model
@@ -569,18 +604,17 @@ class CrmLead(models.Model):
         batch_size = batch_size or self._get_pipeline_health_batch_size()
         now = self.env.cr.now()
         self.env.flush_all()
-        todo = self._count_pipeline_health_candidates(
-            self._get_stall_candidates_sql(now), cursor
-        )
-        rows, more, locked_ids = self._fetch_pipeline_health_batch(
-            lambda after, limit: self._get_stall_candidates_sql(now, after, limit),
-            cursor and cursor["after"],
+        batch = self._fetch_pipeline_health_batch(
+            SQL("COALESCE(l.date_last_stage_update, l.create_date)"),
+            "stall_days",
+            lambda lead_ids: self._get_stall_candidates_sql(now, lead_ids),
+            now,
+            cursor,
             batch_size,
         )
-        examined = len(rows)
-        cursor = (rows[-1]["sort_key"], rows[-1]["id"]) if rows else None
-        busy = len(rows) - len(locked_ids)
-        rows = [row for row in rows if row["id"] in locked_ids]
+        locked_ids = batch["locked_ids"]
+        busy = len(batch["rows"]) - len(locked_ids)
+        rows = [row for row in batch["rows"] if row["id"] in locked_ids]
         leads = self.browse([row["id"] for row in rows])
         stalled_type = self.env.ref(
             "sales_pipeline_mgmt.mail_activity_type_stalled", raise_if_not_found=False
@@ -631,7 +665,7 @@ class CrmLead(models.Model):
         ]
         if updates:
             self._write_stall_flags(updates)
-        remaining = max(todo - examined, 1) if more else 0
+        remaining = batch["remaining"]
         _logger.info(
             "Stall detection: %s opportunities flagged or escalated, %s failed, "
             "%s being edited, %s remaining",
@@ -642,11 +676,11 @@ class CrmLead(models.Model):
         )
         return {
             "done": len(updates),
-            "examined": examined,
+            "examined": batch["examined"],
             "remaining": remaining,
             "failed": failed,
             "busy": busy,
-            "cursor": cursor,
+            "cursor": batch["cursor"],
         }
 
     def _write_stall_flags(self, updates):

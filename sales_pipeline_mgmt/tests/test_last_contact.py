@@ -297,8 +297,12 @@ class TestFollowUpCandidates(PipelineHealthCommon):
         self.env.cr.execute(
             SQL(
                 "EXPLAIN %s",
-                self.env["crm.lead"]._get_follow_up_candidates_sql(
-                    T0, cursor=(T0 - timedelta(days=30), 0), limit=1000
+                self.env["crm.lead"]._get_pipeline_health_page_sql(
+                    SQL("l.date_last_contact"),
+                    "follow_up_days",
+                    T0,
+                    (T0 - timedelta(days=30), 0),
+                    1000,
                 ),
             )
         )
