@@ -450,9 +450,10 @@ class CrmLead(models.Model):
         ``cursor`` (from the previous batch's result; None starts a pass).
 
         :return: dict with done (activities planned), examined (open
-            opportunities looked at), remaining, failed, cursor (to give the next call), and
-            the counts of skipped leads of the batch: unassigned,
-            inactive_user, no_access, busy (edited by a user right now)
+            opportunities looked at), remaining, failed, cursor (to give the
+            next call), and the counts of skipped leads of the batch:
+            unassigned, inactive_user, no_access, busy (edited by a user
+            right now)
         """
         batch_size = batch_size or self._get_pipeline_health_batch_size()
         now = self.env.cr.now()
