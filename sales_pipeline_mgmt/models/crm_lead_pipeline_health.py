@@ -223,11 +223,13 @@ class CrmLead(models.Model):
             .browse(self.env.context.get("ir_cron_progress_id"))
         )
         result = job(cursor=self._get_pipeline_health_cursor(progress))
-        if progress and result["cursor"]:
+        if progress:
+            # -1: the batch found nothing left, the next call starts a pass
+            after_date, after_id = result["cursor"] or (False, -1)
             progress.write(
                 {
-                    "pipeline_health_after_date": result["cursor"][0],
-                    "pipeline_health_after_id": result["cursor"][1],
+                    "pipeline_health_after_date": after_date,
+                    "pipeline_health_after_id": after_id,
                 }
             )
         self.env["ir.cron"]._notify_progress(
@@ -237,20 +239,23 @@ class CrmLead(models.Model):
     @api.model
     def _get_pipeline_health_cursor(self, progress):
         """Where the job of ``progress`` resumes: the cursor of its last
-        progress record that holds one, if that batch left leads to examine;
-        None to start a new pass."""
+        batch that completed (a batch that crashed left its progress record
+        without one), if that batch left leads to examine; None to start a
+        new pass."""
         if not progress:
             return None
         previous = progress.search(
             [
                 ("cron_id", "=", progress.cron_id.id),
                 ("id", "<", progress.id),
+                "|",
                 ("pipeline_health_after_id", ">", 0),
+                ("pipeline_health_after_id", "=", -1),
             ],
             order="id desc",
             limit=1,
         )
-        if not previous.remaining:
+        if not previous.remaining or previous.pipeline_health_after_id < 0:
             return None
         return {
             "after": (

@@ -19,6 +19,7 @@ class IrCronProgress(models.Model):
     pipeline_health_after_id = fields.Integer(
         string="Pipeline Health Cursor",
         readonly=True,
-        help="Id of the last lead the batch examined; empty when the batch was "
-        "not a pipeline health job's.",
+        help="Id of the last lead the batch examined; -1 when it found none "
+        "left; empty when the batch was not a pipeline health job's or did not "
+        "complete.",
     )

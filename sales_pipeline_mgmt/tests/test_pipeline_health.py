@@ -347,6 +347,30 @@ class TestFollowUp(PipelineHealthCommon):
         self.assertEqual(len(self._activities(leads)), 4)
         self.assertFalse(self._activities(unassigned))
 
+    def test_a_pass_that_finds_nothing_left_lets_the_next_one_start_over(self):
+        self.env["ir.config_parameter"].set_param(
+            "sales_pipeline_mgmt.pipeline_health_batch_size", 2
+        )
+        with self._pinned(T0):
+            leads = self.env["crm.lead"]
+            for _index in range(4):
+                leads |= self._create_opportunity()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_follow_up").with_user(
+            self.user_root
+        )
+        with self._pinned(T0 + timedelta(days=7)):
+            first = self._run_cron_batch(cron)
+            # the last two are lost before the next batch: nothing left
+            leads[2:].action_set_lost()
+            second = self._run_cron_batch(cron)
+        self.assertEqual((first.done, first.remaining), (2, 2))
+        self.assertEqual((second.done, second.remaining), (0, 0))
+        # the next run starts a new pass from the oldest lead
+        with self._pinned(T0 + timedelta(days=8)):
+            third = self._run_cron_batch(cron)
+        self.assertEqual((third.done, third.remaining), (2, 0))
+        self.assertEqual(len(self._activities(leads)), 2)
+
     def test_a_lead_being_edited_is_skipped_and_the_rest_processed(self):
         with self._pinned(T0):
             leads = self._create_opportunity() | self._create_opportunity()
