@@ -14,6 +14,10 @@ from odoo.tools.sql import column_exists, create_column
 
 _logger = logging.getLogger(__name__)
 
+# A batch of the pipeline health jobs reads a page of the index this many
+# times its batch size, to find its candidates among them.
+PAGE_FACTOR = 5
+
 
 class CrmLead(models.Model):
     """Pipeline health: reminders paused until a date, stalled opportunities,
@@ -328,16 +332,21 @@ class CrmLead(models.Model):
     def _fetch_pipeline_health_batch(
         self, sort_key, days_field, candidates_sql, now, cursor, batch_size
     ):
-        """The next page of the pass and its candidates.
+        """The next batch of the pass: at most ``batch_size`` candidates,
+        from a page of the index ``PAGE_FACTOR`` times larger (most open
+        opportunities of a page are not candidates, and each batch has a
+        fixed cost); the batch ends at its last candidate when the page holds
+        more.
 
         :param candidates_sql: function(lead ids) -> the candidate query
             restricted to these leads
         :param cursor: the previous batch's cursor dict, None for a new pass
-        :return: dict with examined (leads of the page), remaining (left in
-            the pass after it), cursor (where the next batch starts), rows
-            (the candidates, dicts in the page's order) and locked_ids (the
-            candidates locked for this transaction: those being edited right
-            now, or changed since it began, are left to the next pass)
+        :return: dict with examined (open opportunities of the page up to
+            the batch's end), remaining (left in the pass after it), cursor
+            (where the next batch starts), rows (the candidates, dicts in
+            the page's order) and locked_ids (the candidates locked for this
+            transaction: those being edited right now, or changed since it
+            began, are left to the next pass)
         """
         after = cursor and cursor["after"]
         if cursor:
@@ -349,19 +358,24 @@ class CrmLead(models.Model):
                 )
             )
             todo = self.env.cr.fetchone()[0]
+        page_size = batch_size * PAGE_FACTOR
         self.env.cr.execute(
             self._get_pipeline_health_page_sql(
-                sort_key, days_field, now, after, batch_size + 1
+                sort_key, days_field, now, after, page_size + 1
             )
         )
         page = self.env.cr.fetchall()
-        more = len(page) > batch_size
-        page = page[:batch_size]
+        more = len(page) > page_size
+        page = page[:page_size]
         rows = []
         if page:
             order = {lead_id: index for index, (lead_id, _key) in enumerate(page)}
             self.env.cr.execute(candidates_sql([lead_id for lead_id, _key in page]))
             rows = sorted(self.env.cr.dictfetchall(), key=lambda row: order[row["id"]])
+            if len(rows) > batch_size:
+                rows = rows[:batch_size]
+                page = page[: order[rows[-1]["id"]] + 1]
+                more = True
         return {
             "examined": len(page),
             "remaining": max(todo - len(page), 1) if more else 0,
