@@ -544,6 +544,16 @@ class Bench:
         cron = env.ref(xmlid)
         user = cron.user_id
         batches = done_total = 0
+        # what the pipeline health jobs are budgeted on, and what they did
+        counts_sql = """SELECT (SELECT COUNT(*) FROM crm_lead l
+                                 LEFT JOIN crm_stage s ON s.id = l.stage_id
+                                WHERE l.active AND l.type = 'opportunity'
+                                  AND NOT COALESCE(s.is_won, FALSE)),
+                               (SELECT COUNT(*) FROM mail_activity
+                                 WHERE pipeline_health_kind IS NOT NULL),
+                               (SELECT COUNT(*) FROM crm_lead WHERE is_stalled)"""
+        self.cr.execute(counts_sql)
+        open_opportunities, activities_before, stalled_before = self.cr.fetchone()
         started = time.perf_counter()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         while True:
@@ -565,6 +575,8 @@ class Bench:
                 break
         elapsed = time.perf_counter() - started
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.cr.execute(counts_sql)
+        _open, activities_after, stalled_after = self.cr.fetchone()
         self.rollback()
         self.results.setdefault("crons", {})[xmlid] = {
             "s": elapsed,
@@ -574,6 +586,9 @@ class Bench:
             "remaining": remaining,
             "peak_rss_mib": peak_kib / 1024.0,
             "rss_before_mib": rss_before / 1024.0,
+            "open_opportunities": open_opportunities,
+            "activities": activities_after - activities_before,
+            "flagged": stalled_after - stalled_before,
         }
         _logger.info("cron %s: %s", xmlid, self.results["crons"][xmlid])
 

@@ -80,3 +80,5 @@ def post_init_hook(env):
     _fill_standard_stages(env, "crm.lead")
     # the forecast of the existing leads, and its statistics
     env["crm.lead"]._refresh_historical_forecast()
+    # the last contact of the existing leads, which the follow-up job reads
+    env["crm.lead"]._recompute_last_contact()

@@ -20,6 +20,7 @@ from . import crm_lead_kpi
 from . import crm_lead_pipeline_dashboard
 from . import crm_lead_forecast
 from . import crm_lead_pipeline_health
+from . import crm_lead_last_contact
 from . import crm_lead_stage_move
 from . import crm_lead_stage_analysis
 from . import crm_lead_deal_tracking
@@ -34,6 +35,8 @@ from . import digest_digest
 from . import digest_digest_health_score
 from . import crm_pipeline_snapshot
 from . import mail_activity
+from . import mail_message
+from . import ir_cron_progress
 from . import res_company
 from . import res_company_pipeline_health
 from . import res_company_health_score

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -12,6 +13,10 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
 _logger = logging.getLogger(__name__)
+
+# A batch of the pipeline health jobs reads a page of the index this many
+# times its batch size, to find its candidates among them.
+PAGE_FACTOR = 5
 
 
 class CrmLead(models.Model):
@@ -180,10 +185,15 @@ class CrmLead(models.Model):
     # PIPELINE HEALTH: JOBS
     # ------------------------------------------------------------
     # The jobs run as base.user_root, like crm's own crons: they read every
-    # company's opportunities and plan activities for other users. Each call
-    # processes one bounded batch, found in SQL among the leads that need
-    # action only (so a second run finds nothing), then reports its progress:
-    # the framework commits and calls again.
+    # company's opportunities and plan activities for other users. A pass
+    # walks the candidates in the order of an index (the follow-up by last
+    # contact, the stall detection by the start of the stay) with a keyset
+    # cursor: each call takes the next batch after the cursor, locks its
+    # leads, processes them and reports its progress; the framework commits
+    # and calls again. The cursor is kept on the cron's progress record, so
+    # that a pass stopped by a crash or the time limit resumes where its last
+    # committed batch ended. A processed lead leaves the candidates (it has
+    # an activity, or its flag), so a second pass finds nothing.
 
     @api.model
     def _get_pipeline_health_batch_size(self):
@@ -199,17 +209,65 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_follow_up(self):
-        result = self._plan_follow_up_activities()
-        self.env["ir.cron"]._notify_progress(
-            done=result["done"], remaining=result["remaining"]
-        )
+        self._run_pipeline_health_batch(self._plan_follow_up_activities)
 
     @api.model
     def _cron_detect_stalls(self):
-        result = self._detect_stalls()
-        self.env["ir.cron"]._notify_progress(
-            done=result["done"], remaining=result["remaining"]
+        self._run_pipeline_health_batch(self._detect_stalls)
+
+    @api.model
+    def _run_pipeline_health_batch(self, job):
+        """Run one batch of ``job`` from where the pass stands, keep the new
+        cursor on the cron's progress record and report the progress: done
+        counts the leads examined, so that a batch whose leads were all
+        skipped still lets the pass go on."""
+        progress = (
+            self.env["ir.cron.progress"]
+            .sudo()
+            .browse(self.env.context.get("ir_cron_progress_id"))
         )
+        result = job(cursor=self._get_pipeline_health_cursor(progress))
+        if progress:
+            # -1: the batch found nothing left, the next call starts a pass
+            after_date, after_id = result["cursor"] or (False, -1)
+            progress.write(
+                {
+                    "pipeline_health_after_date": after_date,
+                    "pipeline_health_after_id": after_id,
+                }
+            )
+        self.env["ir.cron"]._notify_progress(
+            done=result["examined"], remaining=result["remaining"]
+        )
+
+    @api.model
+    def _get_pipeline_health_cursor(self, progress):
+        """Where the job of ``progress`` resumes: the cursor of its last
+        batch that completed (a batch that crashed left its progress record
+        without one), if that batch left leads to examine; None to start a
+        new pass."""
+        if not progress:
+            return None
+        previous = progress.search(
+            [
+                ("cron_id", "=", progress.cron_id.id),
+                ("id", "<", progress.id),
+                "|",
+                ("pipeline_health_after_id", ">", 0),
+                ("pipeline_health_after_id", "=", -1),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not previous.remaining or previous.pipeline_health_after_id < 0:
+            return None
+        return {
+            "after": (
+                previous.pipeline_health_after_date,
+                previous.pipeline_health_after_id,
+            ),
+            "remaining": previous.remaining,
+        }
 
     def _pipeline_health_common_sql(self, enabled_column):
         """WHERE clauses shared by the jobs: open opportunity, not paused,
@@ -234,84 +292,213 @@ class CrmLead(models.Model):
                      WHERE cu.user_id = l.user_id AND cu.cid = l.company_id))"""
         )
 
+    def _get_pipeline_health_page_sql(self, sort_key, days_field, now, cursor, limit):
+        """The next ``limit`` open opportunities after ``cursor`` ((sort key,
+        id) or None) in the order of the index on (``sort_key``, id), among
+        those whose key is older than the shortest delay of the stages
+        (``days_field``): a range scan of the index that stops after
+        ``limit`` entries. Without ``limit``, their count.
+
+        The page holds only what the index knows: the candidate conditions
+        (stage threshold, company, activities, flags) are applied to the
+        page's leads by id afterwards, so that PostgreSQL cannot choose to
+        collect every remaining candidate stage by stage and sort them."""
+        where = SQL(
+            """
+             WHERE l.active AND l.type = 'opportunity'
+               AND %(key)s <= %(now)s - make_interval(
+                       days => (SELECT MIN(%(days)s) FROM crm_stage
+                                 WHERE %(days)s > 0))
+               %(after)s
+            """,
+            key=sort_key,
+            now=now,
+            days=SQL.identifier(days_field),
+            after=SQL(" AND (%s, l.id) > (%s::timestamp, %s)", sort_key, *cursor)
+            if cursor
+            else SQL(),
+        )
+        if not limit:
+            return SQL("SELECT COUNT(*) FROM crm_lead l %s", where)
+        return SQL(
+            "SELECT l.id, %(key)s AS sort_key FROM crm_lead l %(where)s "
+            "ORDER BY %(key)s, l.id LIMIT %(limit)s",
+            key=sort_key,
+            where=where,
+            limit=limit,
+        )
+
+    @api.model
+    def _fetch_pipeline_health_batch(
+        self, sort_key, days_field, candidates_sql, now, cursor, batch_size
+    ):
+        """The next batch of the pass: at most ``batch_size`` candidates,
+        from a page of the index ``PAGE_FACTOR`` times larger (most open
+        opportunities of a page are not candidates, and each batch has a
+        fixed cost); the batch ends at its last candidate when the page holds
+        more.
+
+        :param candidates_sql: function(lead ids) -> the candidate query
+            restricted to these leads
+        :param cursor: the previous batch's cursor dict, None for a new pass
+        :return: dict with examined (open opportunities of the page up to
+            the batch's end), remaining (left in the pass after it), cursor
+            (where the next batch starts), rows (the candidates, dicts in
+            the page's order) and locked_ids (the candidates locked for this
+            transaction: those being edited right now, or changed since it
+            began, are left to the next pass)
+        """
+        after = cursor and cursor["after"]
+        if cursor:
+            todo = cursor["remaining"]
+        else:
+            self.env.cr.execute(
+                self._get_pipeline_health_page_sql(
+                    sort_key, days_field, now, None, None
+                )
+            )
+            todo = self.env.cr.fetchone()[0]
+        page_size = batch_size * PAGE_FACTOR
+        self.env.cr.execute(
+            self._get_pipeline_health_page_sql(
+                sort_key, days_field, now, after, page_size + 1
+            )
+        )
+        page = self.env.cr.fetchall()
+        more = len(page) > page_size
+        page = page[:page_size]
+        rows = []
+        if page:
+            order = {lead_id: index for index, (lead_id, _key) in enumerate(page)}
+            self.env.cr.execute(candidates_sql([lead_id for lead_id, _key in page]))
+            rows = sorted(self.env.cr.dictfetchall(), key=lambda row: order[row["id"]])
+            if len(rows) > batch_size:
+                rows = rows[:batch_size]
+                page = page[: order[rows[-1]["id"]] + 1]
+                more = True
+        return {
+            "examined": len(page),
+            "remaining": max(todo - len(page), 1) if more else 0,
+            "cursor": (page[-1][1], page[-1][0]) if page else None,
+            "rows": rows,
+            "locked_ids": self._lock_pipeline_health_leads([row["id"] for row in rows]),
+        }
+
+    @api.model
+    def _lock_pipeline_health_leads(self, lead_ids):
+        """Lock the leads ``lead_ids`` against concurrent writes until the
+        batch commits, skipping those another transaction holds. A lead that
+        a user changed after this transaction's snapshot cannot be locked nor
+        written here (PostgreSQL would refuse the batch's update): it is
+        skipped and logged, the others locked one by one.
+
+        :return: the set of ids locked
+        """
+        if not lead_ids:
+            return set()
+        lock_sql = SQL(
+            "SELECT id FROM crm_lead WHERE id IN %s ORDER BY id "
+            "FOR NO KEY UPDATE SKIP LOCKED",
+            tuple(lead_ids),
+        )
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(lock_sql)
+                return {lead_id for (lead_id,) in self.env.cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            _logger.info(
+                "Pipeline health: a lead of the batch changed, locking one by one"
+            )
+        locked = set()
+        for lead_id in lead_ids:
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(
+                        SQL(
+                            "SELECT id FROM crm_lead WHERE id = %s "
+                            "FOR NO KEY UPDATE SKIP LOCKED",
+                            lead_id,
+                        )
+                    )
+                    locked.update(row[0] for row in self.env.cr.fetchall())
+            except psycopg2.errors.SerializationFailure:
+                _logger.warning(
+                    "Pipeline health: lead %s skipped, changed by another user "
+                    "during the batch",
+                    lead_id,
+                )
+        return locked
+
     # Follow-ups -----------------------------------------------------
 
-    def _get_follow_up_candidates_sql(self, now):
+    def _get_follow_up_candidates_sql(self, now, lead_ids=None):
         """Open opportunities without any open activity and without any
-        interaction (message or e-mail, activity done, stage change, creation)
-        for their stage's follow_up_days."""
+        interaction (message or e-mail, activity done, stage change, creation:
+        date_last_contact) for their stage's follow_up_days; among
+        ``lead_ids`` when given."""
         return SQL(
             """
             SELECT l.id, l.user_id, u.active AS user_active,
                    %(user_can_read)s AS user_can_read,
-                   GREATEST(l.create_date, l.date_last_stage_update, msg.last_date)
-                       AS last_touch
+                   l.date_last_contact AS last_touch
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
          LEFT JOIN res_company c ON c.id = l.company_id
          LEFT JOIN res_users u ON u.id = l.user_id
-         LEFT JOIN LATERAL (
-                SELECT MAX(m.date) AS last_date
-                  FROM mail_message m
-                 WHERE m.model = 'crm.lead' AND m.res_id = l.id
-                   AND (m.message_type IN ('comment', 'email')
-                        OR m.mail_activity_type_id IS NOT NULL)
-               ) msg ON TRUE
              WHERE %(common)s
                AND s.follow_up_days > 0
+               AND l.date_last_contact
+                   <= %(now)s - make_interval(days => s.follow_up_days)
                AND NOT EXISTS (
                     SELECT 1 FROM mail_activity a
                      WHERE a.res_model = 'crm.lead' AND a.res_id = l.id
                        AND a.active)
-               AND GREATEST(l.create_date, l.date_last_stage_update, msg.last_date)
-                   <= %(now)s - make_interval(days => s.follow_up_days)
+               %(ids)s
             """,
             common=self._pipeline_health_common_sql("pipeline_follow_up_enabled"),
             user_can_read=self._pipeline_health_user_can_read_sql(),
             now=now,
+            ids=SQL("AND l.id IN %s", tuple(lead_ids)) if lead_ids else SQL(),
         )
 
     @api.model
-    def _plan_follow_up_activities(self, batch_size=None):
+    def _plan_follow_up_activities(self, batch_size=None, cursor=None):
         """Plan one follow-up activity, due today, for the salesperson of each
         open opportunity left without contact for its stage's follow_up_days,
-        and send the stage's e-mail template if any. One batch per call.
+        and send the stage's e-mail template if any. One batch per call, after
+        ``cursor`` (from the previous batch's result; None starts a pass).
 
-        :return: dict with done, remaining, failed, and the counts of skipped
-            leads: unassigned, inactive_user, no_access
+        :return: dict with done (activities planned), examined (open
+            opportunities looked at), remaining, failed, cursor (to give the
+            next call), and the counts of skipped leads of the batch:
+            unassigned, inactive_user, no_access, busy (edited by a user
+            right now)
         """
         batch_size = batch_size or self._get_pipeline_health_batch_size()
         now = self.env.cr.now()
         self.env.flush_all()
-        candidates = self._get_follow_up_candidates_sql(now)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT COUNT(*) FILTER (WHERE user_id IS NOT NULL AND user_active
-                                        AND user_can_read),
-                       COUNT(*) FILTER (WHERE user_id IS NULL),
-                       COUNT(*) FILTER (WHERE user_id IS NOT NULL
-                                        AND NOT user_active),
-                       COUNT(*) FILTER (WHERE user_id IS NOT NULL AND user_active
-                                        AND NOT user_can_read)
-                  FROM (%s) cand
-                """,
-                candidates,
-            )
+        batch = self._fetch_pipeline_health_batch(
+            SQL("l.date_last_contact"),
+            "follow_up_days",
+            lambda lead_ids: self._get_follow_up_candidates_sql(now, lead_ids),
+            now,
+            cursor,
+            batch_size,
         )
-        todo, unassigned, inactive_user, no_access = self.env.cr.fetchone()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id, last_touch FROM (%s) cand
-                 WHERE user_id IS NOT NULL AND user_active AND user_can_read
-                 ORDER BY id LIMIT %s
-                """,
-                candidates,
-                batch_size,
-            )
-        )
-        last_touches = dict(self.env.cr.fetchall())
+        rows, locked_ids = batch["rows"], batch["locked_ids"]
+        counts = dict.fromkeys(("unassigned", "inactive_user", "no_access", "busy"), 0)
+        last_touches = {}
+        for row in rows:
+            if not row["user_id"]:
+                counts["unassigned"] += 1
+            elif not row["user_active"]:
+                counts["inactive_user"] += 1
+            elif not row["user_can_read"]:
+                counts["no_access"] += 1
+            elif row["id"] not in locked_ids:
+                counts["busy"] += 1
+            else:
+                last_touches[row["id"]] = row["last_touch"]
         leads = self.browse(list(last_touches))
         vals_by_key = {}
         for lead in leads:
@@ -323,24 +510,26 @@ class CrmLead(models.Model):
         done_ids = self._create_pipeline_health_activities(vals_by_key)
         self.browse(sorted(done_ids))._send_follow_up_mails()
         failed = len(leads) - len(done_ids)
+        remaining = batch["remaining"]
         _logger.info(
             "Follow-up: %s activities planned, %s failed, %s remaining; "
             "skipped: %s without salesperson, %s with an archived salesperson, "
-            "%s of a company their salesperson left",
+            "%s of a company their salesperson left, %s being edited",
             len(done_ids),
             failed,
-            todo - len(leads),
-            unassigned,
-            inactive_user,
-            no_access,
+            remaining,
+            counts["unassigned"],
+            counts["inactive_user"],
+            counts["no_access"],
+            counts["busy"],
         )
         return {
             "done": len(done_ids),
-            "remaining": max(todo - len(leads), 0),
+            "examined": batch["examined"],
+            "remaining": remaining,
             "failed": failed,
-            "unassigned": unassigned,
-            "inactive_user": inactive_user,
-            "no_access": no_access,
+            "cursor": batch["cursor"],
+            **counts,
         }
 
     def _prepare_follow_up_activity_values(self, days):
@@ -386,16 +575,17 @@ class CrmLead(models.Model):
 
     # Stalls ---------------------------------------------------------
 
-    def _get_stall_candidates_sql(self, now):
+    def _get_stall_candidates_sql(self, now, lead_ids=None):
         """Open opportunities in their stage for longer than its stall_days
         that are not flagged yet, or flagged and past twice the threshold with
-        a team leader to warn and no escalation yet."""
+        a team leader to warn and no escalation yet; among ``lead_ids`` when
+        given."""
+        since = SQL("COALESCE(l.date_last_stage_update, l.create_date)")
         return SQL(
             """
             SELECT l.id, l.is_stalled, l.user_id,
                    u.active AND %(user_can_read)s AS user_active,
-                   t.user_id AS leader_id, s.stall_days,
-                   COALESCE(l.date_last_stage_update, l.create_date) AS since
+                   t.user_id AS leader_id, s.stall_days, %(since)s AS since
               FROM crm_lead l
               JOIN crm_stage s ON s.id = l.stage_id
          LEFT JOIN res_company c ON c.id = l.company_id
@@ -404,38 +594,47 @@ class CrmLead(models.Model):
          LEFT JOIN res_users leader ON leader.id = t.user_id
              WHERE %(common)s
                AND s.stall_days > 0
-               AND COALESCE(l.date_last_stage_update, l.create_date)
-                   <= %(now)s - make_interval(days => s.stall_days)
+               AND %(since)s <= %(now)s - make_interval(days => s.stall_days)
                AND (NOT COALESCE(l.is_stalled, FALSE)
                     OR (l.stall_escalated_on IS NULL
                         AND leader.active
-                        AND COALESCE(l.date_last_stage_update, l.create_date)
+                        AND %(since)s
                             <= %(now)s - make_interval(days => 2 * s.stall_days)))
+               %(ids)s
             """,
             common=self._pipeline_health_common_sql("pipeline_stall_enabled"),
             user_can_read=self._pipeline_health_user_can_read_sql(),
+            since=since,
             now=now,
+            ids=SQL("AND l.id IN %s", tuple(lead_ids)) if lead_ids else SQL(),
         )
 
     @api.model
-    def _detect_stalls(self, batch_size=None):
+    def _detect_stalls(self, batch_size=None, cursor=None):
         """Flag the open opportunities that stay in their stage longer than its
         stall_days, plan one "Stalled opportunity" activity for the
         salesperson, and past twice the threshold one escalation activity for
-        the team leader. One batch per call.
+        the team leader. One batch per call, after ``cursor`` (from the
+        previous batch's result; None starts a pass).
 
-        :return: dict with done, remaining, failed
+        :return: dict with done (leads flagged or escalated), examined,
+            remaining, failed, busy (skipped: edited by a user right now) and
+            cursor (to give the next call)
         """
         batch_size = batch_size or self._get_pipeline_health_batch_size()
         now = self.env.cr.now()
         self.env.flush_all()
-        candidates = self._get_stall_candidates_sql(now)
-        self.env.cr.execute(SQL("SELECT COUNT(*) FROM (%s) cand", candidates))
-        todo = self.env.cr.fetchone()[0]
-        self.env.cr.execute(
-            SQL("SELECT * FROM (%s) cand ORDER BY id LIMIT %s", candidates, batch_size)
+        batch = self._fetch_pipeline_health_batch(
+            SQL("COALESCE(l.date_last_stage_update, l.create_date)"),
+            "stall_days",
+            lambda lead_ids: self._get_stall_candidates_sql(now, lead_ids),
+            now,
+            cursor,
+            batch_size,
         )
-        rows = self.env.cr.dictfetchall()
+        locked_ids = batch["locked_ids"]
+        busy = len(batch["rows"]) - len(locked_ids)
+        rows = [row for row in batch["rows"] if row["id"] in locked_ids]
         leads = self.browse([row["id"] for row in rows])
         stalled_type = self.env.ref(
             "sales_pipeline_mgmt.mail_activity_type_stalled", raise_if_not_found=False
@@ -476,7 +675,7 @@ class CrmLead(models.Model):
                 )
         done_keys = self._create_pipeline_health_activities(vals_by_key)
         # a lead whose activity could not be created is left as it was: the
-        # next run tries again
+        # next pass tries again
         failed_ids = {lead_id for lead_id, _kind in set(vals_by_key) - done_keys}
         failed += len(failed_ids)
         updates = [
@@ -486,17 +685,22 @@ class CrmLead(models.Model):
         ]
         if updates:
             self._write_stall_flags(updates)
+        remaining = batch["remaining"]
         _logger.info(
             "Stall detection: %s opportunities flagged or escalated, %s failed, "
-            "%s remaining",
+            "%s being edited, %s remaining",
             len(updates),
             failed,
-            todo - len(rows),
+            busy,
+            remaining,
         )
         return {
             "done": len(updates),
-            "remaining": max(todo - len(rows), 0),
+            "examined": batch["examined"],
+            "remaining": remaining,
             "failed": failed,
+            "busy": busy,
+            "cursor": batch["cursor"],
         }
 
     def _write_stall_flags(self, updates):

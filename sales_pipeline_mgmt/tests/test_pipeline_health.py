@@ -1,7 +1,10 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from contextlib import contextmanager
 from datetime import date, timedelta
 from unittest.mock import patch
+
+import psycopg2.errors
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
@@ -50,6 +53,36 @@ class PipelineHealthCommon(SalesPipelineCommon):
             result = self.lead_model._detect_stalls(**kwargs)
         self.env.invalidate_all()
         return result
+
+    def _run_cron_batch(self, cron):
+        """One call of the scheduled action as ir.cron._run_job makes it."""
+        job, progress = cron._add_progress()
+        job.ir_actions_server_id.run()
+        self.env.flush_all()
+        return progress
+
+    @contextmanager
+    def _lock_refused(self, lead):
+        """PostgreSQL refusing to lock ``lead`` (a user changed it since the
+        batch's transaction began) as a serialization failure."""
+        cursor = self.env.cr
+        origin = cursor.execute
+
+        def execute(query, params=None, log_exceptions=True):
+            if isinstance(query, SQL) and "FOR NO KEY UPDATE" in query.code:
+                flat = [
+                    item
+                    for param in query.params
+                    for item in (param if isinstance(param, tuple) else (param,))
+                ]
+                if lead.id in flat:
+                    raise psycopg2.errors.SerializationFailure(
+                        "could not serialize access due to concurrent update"
+                    )
+            return origin(query, params, log_exceptions)
+
+        with patch.object(cursor, "execute", execute):
+            yield
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
@@ -235,7 +268,11 @@ class TestFollowUp(PipelineHealthCommon):
                 self._create_opportunity()
         # 3 leads due, batches of 2: 2 now and 1 left, then 1 and 0 left
         first = self._follow_up(T0 + timedelta(days=7), batch_size=2)
-        second = self._follow_up(T0 + timedelta(days=7), batch_size=2)
+        second = self._follow_up(
+            T0 + timedelta(days=7),
+            batch_size=2,
+            cursor={"after": first["cursor"], "remaining": first["remaining"]},
+        )
         self.assertEqual((first["done"], first["remaining"]), (2, 1))
         self.assertEqual((second["done"], second["remaining"]), (1, 0))
 
@@ -255,6 +292,103 @@ class TestFollowUp(PipelineHealthCommon):
                 [("model", "=", "mail.activity"), ("res_id", "=", activity.id)]
             )
         )
+
+    def test_a_stopped_pass_resumes_where_it_stopped(self):
+        self.env["ir.config_parameter"].set_param(
+            "sales_pipeline_mgmt.pipeline_health_batch_size", 2
+        )
+        # in the job's order (last contact, then id): the unassigned lead
+        # first, then four leads to follow up
+        with self._pinned(T0):
+            unassigned = self._create_opportunity(user_id=False)
+            leads = self.env["crm.lead"]
+            for _index in range(4):
+                leads |= self._create_opportunity()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_follow_up").with_user(
+            self.user_root
+        )
+        with self._pinned(T0 + timedelta(days=7)):
+            first = self._run_cron_batch(cron)
+            self.assertEqual((first.done, first.remaining), (2, 3))
+            # the second batch dies (worker killed, time limit) after its
+            # activities: its work is rolled back; its progress record, which
+            # the scheduler committed before the call, keeps no cursor
+            job, _progress = cron._add_progress()
+            with (
+                # the server action reports the error as a ValueError
+                self.assertRaisesRegex(ValueError, "worker killed"),
+                self.env.cr.savepoint(),
+                patch.object(
+                    CrmLead,
+                    "_send_follow_up_mails",
+                    side_effect=RuntimeError("worker killed"),
+                ),
+            ):
+                job.ir_actions_server_id.run()
+            self.env.invalidate_all()
+            self.assertEqual(len(self._activities(leads)), 1)
+            # the next batch goes on after the first one's last lead: it does
+            # not look at the unassigned lead again
+            third = self._run_cron_batch(cron)
+            self.assertEqual((third.done, third.remaining), (2, 1))
+            self.assertEqual(len(self._activities(leads)), 3)
+            last = self._run_cron_batch(cron)
+            self.assertEqual((last.done, last.remaining), (1, 0))
+        self.assertEqual([len(self._activities(lead)) for lead in leads], [1, 1, 1, 1])
+        self.assertFalse(self._activities(unassigned))
+        # a new pass over a finished job looks at the same leads again (in
+        # one batch: the unassigned lead is the only candidate left) and
+        # changes nothing
+        with self._pinned(T0 + timedelta(days=8)):
+            again = self._run_cron_batch(cron)
+        self.assertEqual((again.done, again.remaining), (5, 0))
+        self.assertEqual(len(self._activities(leads)), 4)
+        self.assertFalse(self._activities(unassigned))
+
+    def test_a_pass_that_finds_nothing_left_lets_the_next_one_start_over(self):
+        self.env["ir.config_parameter"].set_param(
+            "sales_pipeline_mgmt.pipeline_health_batch_size", 2
+        )
+        with self._pinned(T0):
+            leads = self.env["crm.lead"]
+            for _index in range(4):
+                leads |= self._create_opportunity()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_follow_up").with_user(
+            self.user_root
+        )
+        with self._pinned(T0 + timedelta(days=7)):
+            first = self._run_cron_batch(cron)
+            # the last two are lost before the next batch: nothing left
+            leads[2:].action_set_lost()
+            second = self._run_cron_batch(cron)
+        self.assertEqual((first.done, first.remaining), (2, 2))
+        self.assertEqual((second.done, second.remaining), (0, 0))
+        # the next run starts a new pass from the oldest lead
+        with self._pinned(T0 + timedelta(days=8)):
+            third = self._run_cron_batch(cron)
+        self.assertEqual((third.done, third.remaining), (2, 0))
+        self.assertEqual(len(self._activities(leads)), 2)
+
+    def test_a_lead_being_edited_is_skipped_and_the_rest_processed(self):
+        with self._pinned(T0):
+            leads = self._create_opportunity() | self._create_opportunity()
+            leads |= self._create_opportunity()
+        busy = leads[1]
+        with (
+            self._lock_refused(busy),
+            self.assertLogs(
+                "odoo.addons.sales_pipeline_mgmt.models.crm_lead_pipeline_health",
+                "WARNING",
+            ) as logs,
+        ):
+            result = self._follow_up(T0 + timedelta(days=7))
+        self.assertIn(f"lead {busy.id} skipped", "\n".join(logs.output))
+        self.assertEqual((result["done"], result["busy"]), (2, 1))
+        self.assertEqual(len(self._activities(leads - busy)), 2)
+        self.assertFalse(self._activities(busy))
+        # the next pass takes it
+        self._follow_up(T0 + timedelta(days=7, hours=1))
+        self.assertEqual(len(self._activities(busy)), 1)
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
@@ -401,6 +535,42 @@ class TestStallDetection(PipelineHealthCommon):
         # the next run takes it
         self._detect(T0 + timedelta(days=15, hours=1))
         self.assertTrue(bad.is_stalled)
+
+    def test_a_lead_being_edited_is_skipped_and_the_others_flagged(self):
+        with self._pinned(T0):
+            leads = self._create_opportunity() | self._create_opportunity()
+            leads |= self._create_opportunity()
+        busy = leads[1]
+        with self._lock_refused(busy):
+            result = self._detect(T0 + timedelta(days=15))
+        self.assertEqual((result["done"], result["busy"]), (2, 1))
+        self.assertEqual(leads.mapped("is_stalled"), [True, False, True])
+        self.assertFalse(self._activities(busy))
+        self._detect(T0 + timedelta(days=15, hours=1))
+        self.assertTrue(busy.is_stalled)
+        self.assertEqual(len(self._activities(busy)), 1)
+
+    def test_a_pass_in_batches_flags_each_lead_once(self):
+        with self._pinned(T0):
+            leads = self.env["crm.lead"]
+            for _index in range(5):
+                leads |= self._create_opportunity()
+        cursor = None
+        with self._pinned(T0 + timedelta(days=15)):
+            for remaining in (3, 1, 0):
+                result = self.lead_model._detect_stalls(batch_size=2, cursor=cursor)
+                self.assertEqual(result["remaining"], remaining)
+                cursor = result["cursor"] and {
+                    "after": result["cursor"],
+                    "remaining": result["remaining"],
+                }
+        self.env.invalidate_all()
+        self.assertTrue(all(leads.mapped("is_stalled")))
+        self.assertEqual(len(self._activities(leads)), 5)
+        # the next pass finds nothing to do
+        result = self._detect(T0 + timedelta(days=16))
+        self.assertEqual((result["done"], result["remaining"]), (0, 0))
+        self.assertEqual(len(self._activities(leads)), 5)
 
     def test_deleted_activity_type_falls_back_to_todo(self):
         # the demo data's stall activities would keep the type from being deleted
@@ -695,9 +865,11 @@ class TestPipelineHealthQueries(PipelineHealthCommon):
             self.env.flush_all()
             self.env.cr.precommit.run()
             self.env.invalidate_all()
-            # measured: 2 selects (count, batch), leads and stages, one
-            # savepoint, one activity insert with its followers, bus
-            with self.assertQueryCount(__system__=16):
+            # measured: 3 selects (the pass's count, the page of the index,
+            # the candidates among it), the lock of the candidates under a
+            # savepoint (3), leads and stages, one savepoint, one activity
+            # insert with its followers, bus
+            with self.assertQueryCount(__system__=20):
                 self.lead_model._plan_follow_up_activities()
                 self.env.flush_all()
 
@@ -709,6 +881,6 @@ class TestPipelineHealthQueries(PipelineHealthCommon):
             self.env.invalidate_all()
             # measured: the follow-up's shape, plus escalations (2 activities
             # a lead, one insert) and the one UPDATE of the flags
-            with self.assertQueryCount(__system__=26):
+            with self.assertQueryCount(__system__=30):
                 self.lead_model._detect_stalls()
                 self.env.flush_all()

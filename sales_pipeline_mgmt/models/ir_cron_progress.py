@@ -1,0 +1,25 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import fields, models
+
+
+class IrCronProgress(models.Model):
+    """Where a pipeline health job's pass stopped: the keyset cursor of its
+    last committed batch. A pass stopped by a crash or by the time limit
+    resumes from the last progress record that holds one."""
+
+    _inherit = "ir.cron.progress"
+
+    pipeline_health_after_date = fields.Datetime(
+        string="Pipeline Health Cursor Date",
+        readonly=True,
+        help="Sort key (last contact, or start of the stay) of the last lead "
+        "the batch examined.",
+    )
+    pipeline_health_after_id = fields.Integer(
+        string="Pipeline Health Cursor",
+        readonly=True,
+        help="Id of the last lead the batch examined; -1 when it found none "
+        "left; empty when the batch was not a pipeline health job's or did not "
+        "complete.",
+    )
