@@ -249,16 +249,10 @@ class CrmLead(models.Model):
 
     @api.model
     def _get_health_last_contact_sql(self):
-        """When the lead (alias ``lead``) was last in contact: its creation,
-        its last stage change, or its last message, e-mail or activity done,
-        as the follow-up job reads it (crm_lead_pipeline_health.py)."""
-        return SQL(
-            """GREATEST(lead.create_date, lead.date_last_stage_update, (
-                   SELECT MAX(m.date) FROM mail_message m
-                    WHERE m.model = 'crm.lead' AND m.res_id = lead.id
-                      AND (m.message_type IN ('comment', 'email')
-                           OR m.mail_activity_type_id IS NOT NULL)))"""
-        )
+        """When the lead (alias ``lead``) was last in contact, as the
+        follow-up job reads it: the maintained last contact (creation, last
+        stage change, last message, e-mail or activity done)."""
+        return SQL("lead.date_last_contact")
 
     @api.model
     def _get_health_amount_decrease_sql(self):
@@ -285,6 +279,7 @@ class CrmLead(models.Model):
             "company_id",
             "create_date",
             "date_last_stage_update",
+            "date_last_contact",
             "is_stalled",
             "close_date_slip_count",
             "date_deadline",
