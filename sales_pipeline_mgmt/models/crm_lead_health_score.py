@@ -638,20 +638,11 @@ class CrmLead(models.Model):
             salesperson, expected_revenue, score, band, reasons),
             ``at_risk_count`` (deals of the selection below the at-risk band)
             and ``currency_id``
+        :raise UserError: naming the argument that is wrong
         """
-        if (
-            not isinstance(limit, int)
-            or isinstance(limit, bool)
-            or not 1 <= limit <= 100
-        ):
-            raise UserError(self.env._("limit must be a whole number from 1 to 100."))
-        if team_ids and (
-            not isinstance(team_ids, list | tuple)
-            or not all(isinstance(team_id, int) for team_id in team_ids)
-        ):
-            raise UserError(self.env._("team_ids must be a list of team ids."))
-        if user_id and (not isinstance(user_id, int) or isinstance(user_id, bool)):
-            raise UserError(self.env._("user_id must be a user id."))
+        limit = self._check_pipeline_api_integer("limit", limit, 1, 100)
+        team_ids = self._check_pipeline_api_ids("team_ids", team_ids, "crm.team")
+        user_id = self._check_pipeline_api_id("user_id", user_id, "res.users")
         domain = self._get_deals_at_risk_domain(team_ids, user_id)
         leads = self.search(
             domain, order="health_score, expected_revenue desc, id", limit=limit

@@ -1,6 +1,6 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -60,33 +60,24 @@ class CrmLead(models.Model):
             probability, user_id, team_id, company_id, state}}
         :raise UserError: naming the argument that is wrong
         """
-        moment = self._pipeline_changes_moment(moment, "moment")
-        if domain is not None and not isinstance(domain, list | tuple):
-            raise UserError(
-                self.env._("domain: %(value)r is not a domain.", value=domain)
-            )
+        moment = self._check_pipeline_api_date(
+            "moment", moment, with_time=True, required=True
+        )
+        domain = self._check_pipeline_api_domain(
+            "domain", domain, "crm.lead.deal.history"
+        )
         history_model = self.env["crm.lead.deal.history"]
         history_model._record_pending_changes()
         history_model.flush_model()
-        try:
-            query = history_model._search(
-                [
-                    *(domain or []),
-                    ("date_from", "<=", moment),
-                    "|",
-                    ("date_to", "=", False),
-                    ("date_to", ">", moment),
-                ]
-            )
-        except (ValueError, TypeError, KeyError, IndexError, AssertionError) as error:
-            raise UserError(
-                self.env._(
-                    "domain: %(value)r is not a valid domain on the deal history "
-                    "(%(error)s).",
-                    value=domain,
-                    error=error,
-                )
-            ) from None
+        query = history_model._search(
+            [
+                *domain,
+                ("date_from", "<=", moment),
+                "|",
+                ("date_to", "=", False),
+                ("date_to", ">", moment),
+            ]
+        )
         columns = self._get_pipeline_at_columns()
         self.env.cr.execute(
             query.select(
@@ -295,48 +286,25 @@ class CrmLead(models.Model):
         """Check ``filters`` and return them normalized, with the two moments
         (UTC datetimes) and the forecast period. Raise a UserError naming the
         filter that is wrong."""
-        _ = self.env._
-        if filters is None:
-            filters = {}
-        if not isinstance(filters, dict):
-            raise UserError(_("filters: expected a dictionary of filters."))
-        unknown = sorted(set(filters) - set(known))
-        if unknown:
-            raise UserError(
-                _(
-                    "%(name)s: unknown filter (known: %(known)s).",
-                    name=unknown[0],
-                    known=", ".join(known),
-                )
-            )
-        today = fields.Date.context_today(self)
-        date_to = (
-            self._pipeline_dashboard_date(filters, "date_to")
-            if filters.get("date_to")
-            else today
+        filters = self._check_pipeline_api_filters(filters, known)
+        date_to = self._check_pipeline_api_date(
+            "date_to", filters.get("date_to") or None
+        ) or fields.Date.context_today(self)
+        date_from, date_to = self._check_pipeline_api_days(
+            filters.get("date_from") or date_to - timedelta(days=6), date_to
         )
-        date_from = (
-            self._pipeline_dashboard_date(filters, "date_from")
-            if filters.get("date_from")
-            else date_to - timedelta(days=6)
-        )
-        if date_to < date_from:
-            raise UserError(
-                _(
-                    "date_to: the period cannot end (%(date_to)s) before it "
-                    "starts (%(date_from)s).",
-                    date_to=date_to,
-                    date_from=date_from,
-                )
-            )
         quarter_start = date_to.replace(day=1) - relativedelta(
             months=(date_to.month - 1) % 3
         )
         return {
             "date_from": date_from,
             "date_to": date_to,
-            "team_ids": self._pipeline_dashboard_ids(filters, "team_ids"),
-            "user_id": self._pipeline_dashboard_id(filters, "user_id"),
+            "team_ids": self._check_pipeline_api_ids(
+                "team_ids", filters.get("team_ids"), "crm.team"
+            ),
+            "user_id": self._check_pipeline_api_id(
+                "user_id", filters.get("user_id"), "res.users"
+            ),
             "moments": (
                 datetime.combine(date_from, time.min),
                 datetime.combine(date_to + timedelta(days=1), time.min),
@@ -355,28 +323,6 @@ class CrmLead(models.Model):
             "team_ids": options["team_ids"],
             "user_id": options["user_id"],
         }
-
-    @api.model
-    def _pipeline_changes_moment(self, value, name):
-        if isinstance(value, datetime):
-            return value
-        if isinstance(value, date):
-            return datetime.combine(value, time.min)
-        moment = None
-        if isinstance(value, str):
-            try:
-                moment = fields.Datetime.to_datetime(value)
-            except ValueError:
-                moment = None
-        if moment:
-            return moment
-        raise UserError(
-            self.env._(
-                "%(name)s: %(value)r is not a date or a date and time.",
-                name=name,
-                value=value,
-            )
-        )
 
     @api.model
     def _get_pipeline_changes_scope_sql(self, options):
@@ -535,14 +481,11 @@ class CrmLead(models.Model):
         interval = "week"
         if isinstance(filters, dict):
             interval = filters.pop("interval", None) or "week"
-            if filters.get("date_to") and not filters.get("date_from"):
-                filters["date_from"] = self._pipeline_dashboard_date(
-                    filters, "date_to"
-                ) - timedelta(days=364)
-            elif not filters.get("date_from"):
-                filters["date_from"] = fields.Date.context_today(self) - timedelta(
-                    days=364
-                )
+            if not filters.get("date_from"):
+                date_to = self._check_pipeline_api_date(
+                    "date_to", filters.get("date_to") or None
+                ) or fields.Date.context_today(self)
+                filters["date_from"] = date_to - timedelta(days=364)
         if interval not in OVER_TIME_INTERVALS:
             raise UserError(
                 self.env._(
@@ -722,8 +665,12 @@ class CrmLead(models.Model):
         if not (start and end and self.ids):
             self.pipeline_change_summary = False
             return
-        start = self._pipeline_changes_moment(start, "sales_pipeline_mgmt_changes_from")
-        end = self._pipeline_changes_moment(end, "sales_pipeline_mgmt_changes_to")
+        start = self._check_pipeline_api_date(
+            "sales_pipeline_mgmt_changes_from", start, with_time=True
+        )
+        end = self._check_pipeline_api_date(
+            "sales_pipeline_mgmt_changes_to", end, with_time=True
+        )
         # sudo: the rows of the leads of self, which the user reads already
         history_model = self.env["crm.lead.deal.history"].sudo()
         history_model._record_pending_changes()

@@ -173,17 +173,10 @@ class CrmLead(models.Model):
             "domain": self._check_pipeline_api_domain("domain", filters.get("domain")),
         }
         if period == "custom":
-            date_from = self._pipeline_dashboard_date(filters, "date_from")
-            date_to = self._pipeline_dashboard_date(filters, "date_to")
-            if date_to < date_from:
-                raise UserError(
-                    _(
-                        "date_to: the period cannot end (%(date_to)s) before it "
-                        "starts (%(date_from)s).",
-                        date_to=date_to,
-                        date_from=date_from,
-                    )
-                )
+            date_from, date_to = self._check_pipeline_api_days(
+                self._pipeline_dashboard_date(filters, "date_from"),
+                self._pipeline_dashboard_date(filters, "date_to"),
+            )
             if date_to >= date_from + relativedelta(years=CUSTOM_PERIOD_MAX_YEARS):
                 # its sparkline reaches 12 lengths back: keep it in the calendar
                 raise UserError(

@@ -77,13 +77,13 @@ class CrmPipelineApiMixin(models.AbstractModel):
         return list(domain)
 
     @api.model
-    def _check_pipeline_api_date(self, name, value, with_time=False):
+    def _check_pipeline_api_date(self, name, value, with_time=False, required=False):
         """``value`` as a date, or with ``with_time`` as a naive UTC datetime
         (a date is its midnight, an aware datetime is converted to UTC).
         Accepted: date and datetime objects, "YYYY-MM-DD" strings and, with
         ``with_time``, "YYYY-MM-DD HH:MM:SS" strings; within API_DATE_MIN and
-        API_DATE_MAX. None (or False) is None."""
-        if value is None or value is False:
+        API_DATE_MAX. None (or False) is None, unless ``required``."""
+        if (value is None or value is False) and not required:
             return None
         parsed = None
         if isinstance(value, datetime):
@@ -152,6 +152,67 @@ class CrmPipelineApiMixin(models.AbstractModel):
                 )
             )
         return start, end
+
+    @api.model
+    def _check_pipeline_api_days(self, date_from, date_to, names=None):
+        """(date_from, date_to) checked as a period of days, both included:
+        each a date (see _check_pipeline_api_date, required), the last day not
+        before the first."""
+        name_from, name_to = names or ("date_from", "date_to")
+        first = self._check_pipeline_api_date(name_from, date_from, required=True)
+        last = self._check_pipeline_api_date(name_to, date_to, required=True)
+        if last < first:
+            raise UserError(
+                self.env._(
+                    "%(name)s: the period cannot end (%(date_to)s) before it "
+                    "starts (%(date_from)s).",
+                    name=name_to,
+                    date_to=last,
+                    date_from=first,
+                )
+            )
+        return first, last
+
+    @api.model
+    def _check_pipeline_api_integer(self, name, value, minimum, maximum):
+        """``value`` as a whole number from ``minimum`` to ``maximum`` (a
+        bool, a float or a string is refused, as a count or a limit would be
+        misread from them)."""
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not minimum <= value <= maximum
+        ):
+            raise UserError(
+                self.env._(
+                    "%(name)s: %(value)r is not a whole number from %(min)s to "
+                    "%(max)s.",
+                    name=name,
+                    value=value,
+                    min=minimum,
+                    max=maximum,
+                )
+            )
+        return value
+
+    @api.model
+    def _check_pipeline_api_filters(self, filters, known):
+        """``filters`` as a dictionary whose keys are all in ``known``; None
+        is {}."""
+        if filters is None:
+            return {}
+        if not isinstance(filters, dict):
+            raise UserError(self.env._("filters: expected a dictionary of filters."))
+        unknown = sorted(set(filters) - set(known))
+        if unknown:
+            raise UserError(
+                self.env._(
+                    "%(name)s: unknown filter (known: %(known)s).",
+                    name=unknown[0],
+                    known=", ".join(known),
+                )
+            )
+        return filters
 
     @api.model
     def _check_pipeline_api_ids(self, name, value, model_name):

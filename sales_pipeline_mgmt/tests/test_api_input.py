@@ -67,8 +67,10 @@ class TestApiInput(SalesPipelineCommon):
         """What a failed call must leave as it was, read in SQL: the
         settings of stages, standard stages, teams and companies, the
         addon's system parameters, the snapshot schedule and the counts of
-        leads, stages and stays."""
-        self.env.flush_all()
+        leads, stages, stays and deal history rows."""
+        # the cursor's flush also records the deal history of the fixtures,
+        # as the savepoint of the call would
+        self.env.cr.flush()
         queries = (
             SQL(
                 "SELECT id, stall_days, follow_up_days, follow_up_activity_type_id,"
@@ -99,6 +101,7 @@ class TestApiInput(SalesPipelineCommon):
                 "SELECT (SELECT COUNT(*) FROM crm_lead),"
                 " (SELECT COUNT(*) FROM crm_stage),"
                 " (SELECT COUNT(*) FROM crm_lead_stage_history),"
+                " (SELECT COUNT(*) FROM crm_lead_deal_history),"
                 " (SELECT MAX(write_date) FROM crm_lead)"
             ),
         )
@@ -277,6 +280,156 @@ class TestApiInput(SalesPipelineCommon):
         )
         self.assertIn(str(self.team_2.id), message)
         self.assertNotIn(str(self.team.id) + ",", message)
+
+    # Pipeline changes and pipeline over time ---------------------------
+
+    @users("spm_salesman")
+    def test_pipeline_changes_refuse_bad_filters(self):
+        lead_model = self.env["crm.lead"]
+        for method in (
+            lead_model.get_pipeline_changes,
+            lead_model.get_pipeline_over_time,
+        ):
+
+            def changes(method=method, **filters):
+                return lambda: method(filters)
+
+            # an empty date is the default one
+            for value in (*NOT_DATES, *ABSURD_DATES):
+                if not value:
+                    continue
+                with self.subTest(method=method.__name__, value=value):
+                    self._refused(
+                        changes(date_from=value, date_to="2026-03-01"), "date_from"
+                    )
+                    self._refused(
+                        changes(date_from="2026-03-01", date_to=value), "date_to"
+                    )
+            cases = [
+                (changes(date_from="2026-03-10", date_to="2026-03-01"), "date_to"),
+                (changes(team_ids=self.team.id), "team_ids"),
+                (changes(team_ids=[str(self.team.id)]), "team_ids"),
+                (changes(team_ids=[True]), "team_ids"),
+                (changes(user_id=[self.user_salesman.id]), "user_id"),
+                (changes(user_id=1.0), "user_id"),
+                (changes(team_ids=[self.team_2.id]), "team_ids"),
+                (changes(team_ids=[self.team.id, 2**31]), "team_ids"),
+                (changes(user_id=2**31), "user_id"),
+                (changes(colour="blue"), "colour"),
+                (lambda method=method: method(["date_from"]), "filters"),
+            ]
+            for call, name in cases:
+                with self.subTest(method=method.__name__, name=name):
+                    self._refused(call, name)
+        message = self._refused(
+            lambda: lead_model.get_pipeline_changes(
+                {"date_from": "2026-03-10", "date_to": "2026-03-01"}
+            ),
+            "date_to",
+        )
+        self.assertIn("cannot end", message)
+        over_time = lead_model.get_pipeline_over_time
+        for call, name in (
+            (lambda: over_time({"interval": "month"}), "interval"),
+            (
+                lambda: over_time({"interval": "day", "date_from": "2000-01-01"}),
+                "date_from",
+            ),
+        ):
+            with self.subTest(name=name):
+                self._refused(call, name)
+
+    @users("spm_salesman")
+    def test_pipeline_at_refuses_bad_moments_and_domains(self):
+        lead_model = self.env["crm.lead"]
+        for value in (None, False, *NOT_DATES, *ABSURD_DATES):
+            with self.subTest(value=value):
+                self._refused(lambda v=value: lead_model._get_pipeline_at(v), "moment")
+        for domain in BAD_DOMAINS:
+            with self.subTest(domain=domain):
+                self._refused(
+                    lambda d=domain: lead_model._get_pipeline_at("2026-03-01", d),
+                    "domain",
+                )
+
+    @users("spm_salesman")
+    def test_pipeline_changes_accept_every_documented_form(self):
+        lead_model = self.env["crm.lead"]
+        expected = lead_model.get_pipeline_changes(
+            {"date_from": "2026-03-01", "date_to": "2026-03-07"}
+        )
+        self.assertEqual(
+            lead_model.get_pipeline_changes(
+                {"date_from": date(2026, 3, 1), "date_to": datetime(2026, 3, 7)}
+            ),
+            expected,
+        )
+        domain = [("state", "=", "open"), ("team_id", "=", self.team.id)]
+        expected = lead_model._get_pipeline_at("2026-03-01", domain)
+        for moment in (
+            date(2026, 3, 1),
+            datetime(2026, 3, 1),
+            "2026-03-01 00:00:00",
+        ):
+            with self.subTest(moment=moment):
+                self.assertEqual(
+                    lead_model._get_pipeline_at(moment, tuple(domain)), expected
+                )
+
+    # Deals at risk -----------------------------------------------------
+
+    @users("spm_salesman")
+    def test_deals_at_risk_refuse_bad_arguments(self):
+        lead_model = self.env["crm.lead"]
+        for limit in (0, 101, -1, 10**12, "5", 5.0, True, None, [5]):
+            with self.subTest(limit=limit):
+                message = self._refused(
+                    lambda v=limit: lead_model.get_deals_at_risk(limit=v), "limit"
+                )
+                self.assertIn("whole number from 1 to 100", message)
+        for kwargs, name in (
+            ({"team_ids": self.team.id}, "team_ids"),
+            ({"team_ids": [str(self.team.id)]}, "team_ids"),
+            ({"team_ids": [True]}, "team_ids"),
+            ({"team_ids": "1"}, "team_ids"),
+            ({"user_id": [self.user_salesman.id]}, "user_id"),
+            ({"user_id": 1.0}, "user_id"),
+            ({"user_id": "me"}, "user_id"),
+            ({"team_ids": [self.team_2.id]}, "team_ids"),
+            ({"team_ids": [self.team.id, 2**31]}, "team_ids"),
+            ({"user_id": 2**31}, "user_id"),
+        ):
+            with self.subTest(**kwargs):
+                self._refused(lambda k=kwargs: lead_model.get_deals_at_risk(**k), name)
+
+    @users("spm_manager")
+    def test_changes_and_deals_at_risk_refuse_another_companys_team(self):
+        lead_model = self.env["crm.lead"]
+        team_ids = [self.team.id, self.team_2.id]
+        for call in (
+            lambda: lead_model.get_pipeline_changes({"team_ids": team_ids}),
+            lambda: lead_model.get_pipeline_over_time({"team_ids": team_ids}),
+            lambda: lead_model.get_deals_at_risk(team_ids=team_ids),
+        ):
+            message = self._refused(call, "team_ids")
+            self.assertIn(str(self.team_2.id), message)
+            self.assertNotIn(str(self.team.id) + ",", message)
+
+    def test_changes_and_deals_at_risk_errors_are_translated(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "=", "sales_pipeline_mgmt")]
+        )._update_translations(["es_ES"], overwrite=True)
+        lead_model = self.env["crm.lead"].with_context(lang="es_ES")
+        message = self._refused(
+            lambda: lead_model.get_pipeline_changes(
+                {"date_from": "2026-03-10", "date_to": "2026-03-01"}
+            ),
+            "date_to",
+        )
+        self.assertIn("no puede terminar", message)
+        message = self._refused(lambda: lead_model.get_deals_at_risk(limit=0), "limit")
+        self.assertIn("no es un número entero", message)
 
     # Actions -----------------------------------------------------------
 
