@@ -200,7 +200,7 @@ class TestStageWriteQueries(SalesPipelineCommon):
         ]
 
     @users("spm_manager")
-    def test_each_kind_of_move_costs_one_query_whatever_the_batch(self):
+    def test_each_kind_of_move_costs_the_same_whatever_the_batch(self):
         added = {}
         for kind, source, target in self._moves():
             for count in (1, 100):
@@ -215,23 +215,16 @@ class TestStageWriteQueries(SalesPipelineCommon):
                 without_addon = self._move_queries(twins, target, crm_alone=True)
                 added[kind, count] = with_addon - without_addon
                 self.assertEqual(leads.stage_id, target)
-        self.assertEqual(
-            added,
-            {
-                ("forward", 1): 1,
-                ("forward", 100): 1,
-                ("skip", 1): 1,
-                ("skip", 100): 1,
-                ("backward", 1): 1,
-                ("backward", 100): 1,
-            },
-        )
+        # the move's statement (stays and forecast), the health score of the
+        # moved leads, the last contact they read, and the deal history at
+        # commit: whatever the kind of move and the number of leads
+        self.assertEqual(added, dict.fromkeys(added, 4))
 
     @users("spm_manager")
     def test_stage_move_query_count_guard(self):
         # measured, commit work included: crm's write, flush and tracking
-        # message, plus the addon's 1 query (see the test above)
-        expected = {"forward": 25, "skip": 25, "backward": 25}
+        # message, plus the addon's 4 queries (see the test above)
+        expected = {"forward": 28, "skip": 28, "backward": 28}
         for kind, source, target in self._moves():
             leads = self._create_leads(source, 1)
             self._move_queries(self._create_leads(source, 1), target)  # warm up
