@@ -14,7 +14,10 @@ from . import crm_lead_forecast_stat
 # crm.lead, one file per feature. crm_lead comes first: its class is the one
 # that sees crm.lead as crm defines it (tests and the benchmark call
 # super(CrmLead, leads) to measure crm alone). crm_lead_stage_move comes
-# last: its _on_stage_moved wraps the other features' reactions to a move.
+# after the features that react to a move (KPIs, forecast, pipeline health,
+# last contact): its _on_stage_moved wraps their reactions. The files after
+# it work on what a move saved: the stays' lead values, the deal history and
+# the health score.
 from . import crm_lead
 from . import crm_lead_kpi
 from . import crm_lead_pipeline_dashboard
