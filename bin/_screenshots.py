@@ -349,6 +349,25 @@ def shoot_dashboard(chrome, odoo, base, out, name="pipeline_dashboard"):
         set_viewport(chrome, HEIGHT)
 
 
+def shoot_pipeline_inspection(chrome, odoo, base, out):
+    """Lower on the same dashboard: the pipeline changes of the last 7 days
+    as a waterfall, the open pipeline over the last 12 months and the deals
+    at risk with their reasons."""
+    set_viewport(chrome, DASHBOARD_HEIGHT)
+    try:
+        open_dashboard(chrome, base)
+        settle(chrome, ".o_spm_changes canvas")
+        settle(chrome, ".o_spm_over_time canvas")
+        settle(chrome, ".o_spm_deals_at_risk")
+        chrome.evaluate(
+            "document.querySelector('.o_spm_changes').scrollIntoView({block: 'start'})"
+        )
+        time.sleep(1)
+        return chrome.screenshot(os.path.join(out, "pipeline_inspection.png"))
+    finally:
+        set_viewport(chrome, HEIGHT)
+
+
 def shoot_dashboard_es(chrome, odoo, base, out):
     """The same in Spanish: the manager's language is switched for the shot."""
     set_language(odoo, "es_ES")
@@ -399,6 +418,7 @@ SHOTS = [
     ("lead_stage_history", shoot_stage_history, "salesperson"),
     ("pipeline_dashboard", shoot_dashboard, "manager"),
     ("pipeline_dashboard_es", shoot_dashboard_es, "manager"),
+    ("pipeline_inspection", shoot_pipeline_inspection, "manager"),
     ("forecast_pivot", shoot_forecast, "manager"),
 ]
 

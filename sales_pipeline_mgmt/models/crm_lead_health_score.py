@@ -160,15 +160,20 @@ class CrmLead(models.Model):
                 "closing date moved %(times)s", times=self._format_health_times(figure)
             )
         if code == "overdue":
-            return _("closing date passed %(days)s days ago", days=int(figure))
+            return _(
+                "closing date passed %(days)s ago",
+                days=self._format_health_days(figure),
+            )
         if code == "predicted_late":
             return _(
-                "predicted to close %(days)s days after its closing date",
-                days=int(figure),
+                "predicted to close %(days)s after its closing date",
+                days=self._format_health_days(figure),
             )
         if code == "no_contact":
-            return _("no contact for %(days)s days", days=int(figure))
+            return _("no contact for %(days)s", days=self._format_health_days(figure))
         if code == "skipped_stage":
+            if int(figure) == 1:
+                return _("1 stage skipped")
             return _("%(count)s stages skipped", count=int(figure))
         if code == "amount_decrease":
             return _(
@@ -188,6 +193,12 @@ class CrmLead(models.Model):
         if count == 2:
             return self.env._("twice")
         return self.env._("%(count)s times", count=count)
+
+    def _format_health_days(self, days):
+        days = int(days)
+        if days == 1:
+            return self.env._("1 day")
+        return self.env._("%(count)s days", count=days)
 
     def _format_health_ratio(self, ratio):
         """1.5, 2 or 12: one decimal below 10, none for a whole number."""

@@ -106,6 +106,50 @@ class TestHealthScore(SalesPipelineCommon):
             "· closing date passed 3 days ago",
         )
 
+    def test_reasons_in_words_agree_with_their_figure_in_english_and_spanish(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "=", "sales_pipeline_mgmt")]
+        )._update_translations(["es_ES"], overwrite=True)
+        lead = self._create_opportunity(name="Words")
+        for reason, english, spanish in (
+            (("skipped_stage", 5, 1), "1 stage skipped", "1 etapa saltada"),
+            (("skipped_stage", 10, 2), "2 stages skipped", "2 etapas saltadas"),
+            (
+                ("overdue", 20, 1),
+                "closing date passed 1 day ago",
+                "fecha de cierre vencida hace 1 día",
+            ),
+            (
+                ("overdue", 20, 3),
+                "closing date passed 3 days ago",
+                "fecha de cierre vencida hace 3 días",
+            ),
+            (
+                ("no_contact", 1, 15),
+                "no contact for 15 days",
+                "sin contacto desde hace 15 días",
+            ),
+            (
+                ("predicted_late", 10, 1),
+                "predicted to close 1 day after its closing date",
+                "cierre pronosticado 1 día después de su fecha de cierre",
+            ),
+            (
+                ("close_date_slip", 10, 1),
+                "closing date moved once",
+                "fecha de cierre aplazada una vez",
+            ),
+        ):
+            with self.subTest(reason=reason):
+                self.assertEqual(lead._get_health_score_reason_text(*reason), english)
+                self.assertEqual(
+                    lead.with_context(lang="es_ES")._get_health_score_reason_text(
+                        *reason
+                    ),
+                    spanish,
+                )
+
     def test_predicted_late_and_stalled(self):
         # one won lead that took 40 days from New to won, a team sample of 1:
         # an opportunity entering New is predicted to close 40 days later
