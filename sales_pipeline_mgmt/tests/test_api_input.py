@@ -10,8 +10,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged, users
 from odoo.tools import SQL
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import SalesPipelineCommon
 
 # Wrong domains, each refused naming the argument: not a list, malformed
@@ -44,13 +42,10 @@ class TestApiInput(SalesPipelineCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_admin_settings = mail_new_test_user(
-            cls.env,
-            login="spm_settings_admin",
-            name="Sid Settings",
-            groups="base.group_system,sales_team.group_sale_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        cls.user_admin_settings = cls._new_user(
+            "spm_settings_admin",
+            "Sid Settings",
+            "base.group_system,sales_team.group_sale_manager",
         )
         cls.team_2 = cls.env["crm.team"].create(
             {"name": "SPM Team 2", "company_id": cls.company_2.id}
