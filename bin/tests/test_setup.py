@@ -86,11 +86,8 @@ def make_archive(path, version=(18, 0), top="odoo-18.0"):
 # test can interrupt it or race a second install against it.
 FAKE_INSTALLER = textwrap.dedent(
     """
-    import importlib.util, os, signal, sys, time
+    import importlib.util, os, sys, time
     from pathlib import Path
-    # a test run started in the background (a shell's "&") ignores SIGINT and
-    # this process inherits that: take it as Python does at a terminal
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     spec = importlib.util.spec_from_file_location("spm_setup", {setup_py!r})
     setup = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(setup)
