@@ -644,6 +644,12 @@ def lost_updates(topo, moves, db):
     return {"returned": returned, "final": final, "acknowledged": acknowledged}
 
 
+def count_lost_updates(topo, moves, db):
+    """(how many acknowledged moves were lost, the lost moves)."""
+    lost = lost_updates(topo, moves, db)
+    return len(lost["returned"]) + len(lost["final"]), lost
+
+
 def check_invariants(topo, db):
     conn = topo.connect(db)
     results = invariants.run_checks(conn)
@@ -962,13 +968,10 @@ class Run:
             result["sides"][name] = summarize(
                 recorders[name], elapsed[name], merge_stats(stats[name])
             )
-            lost = lost_updates(self.topo, moves, side.db)
-            result["lost"][name] = len(lost["returned"]) + len(lost["final"])
-            result["lost_detail"][name] = lost
-        checks = check_invariants(self.topo, ADDON_DB)
-        result["invariants"] = checks
-        result["invariant_breaks"] = invariants.breaks(checks)
-        result["jobs_next_run"] = next_run_report(self.topo, cron_ids, self.log)
+            result["lost"][name], result["lost_detail"][name] = count_lost_updates(
+                self.topo, moves, side.db
+            )
+        self.check(result, cron_ids)
         # every sample, for a closer look (not committed: in the topology folder)
         with open(self.topo.path("samples_load.json"), "w") as file:
             json.dump(
@@ -1029,14 +1032,20 @@ class Run:
         result["load"] = summarize([recorder], elapsed, stats, begin)
         say("recovery: Odoo, replica, then the checks")
         result["recovery"] = self.recover(name)
-        lost = lost_updates(self.topo, recorder.moves, ADDON_DB)
-        result["lost"] = len(lost["returned"]) + len(lost["final"])
-        result["lost_detail"] = lost
+        result["lost"], result["lost_detail"] = count_lost_updates(
+            self.topo, recorder.moves, ADDON_DB
+        )
+        self.check(result, cron_ids)
+        return result
+
+    def check(self, result, cron_ids):
+        """What a load run and a fault run end with alike: the invariants of
+        the addon's database, and whether its jobs complete on their next
+        run."""
         checks = check_invariants(self.topo, ADDON_DB)
         result["invariants"] = checks
         result["invariant_breaks"] = invariants.breaks(checks)
         result["jobs_next_run"] = next_run_report(self.topo, cron_ids, self.log)
-        return result
 
     def recover(self, name):
         topo = self.topo
@@ -1128,6 +1137,8 @@ class Run:
         outcome = {}
 
         def move():
+            """What the client sees of the move: "acknowledged" or the
+            error's kind."""
             try:
                 rpc.call(
                     "crm.lead",
@@ -1135,11 +1146,13 @@ class Run:
                     [[lead], {"stage_id": target}],
                     specification={"stage_id": {"fields": {"display_name": {}}}},
                 )
-                outcome["result"] = "acknowledged"
+                return "acknowledged"
             except RpcError as exc:
-                outcome["result"] = exc.kind
+                return exc.kind
 
-        mover = threading.Thread(target=move, daemon=True)
+        mover = threading.Thread(
+            target=lambda: outcome.update(result=move()), daemon=True
+        )
         mover.start()
         backend = None
         deadline = time.monotonic() + 60
@@ -1196,16 +1209,7 @@ class Run:
             time.sleep(0.2)
         events["after_kill"] = state()
         events["move_rolled_back"] = events["after_kill"] == events["before"]
-        try:
-            rpc.call(
-                "crm.lead",
-                "web_save",
-                [[lead], {"stage_id": target}],
-                specification={"stage_id": {"fields": {"display_name": {}}}},
-            )
-            events["move_again"] = "acknowledged"
-        except RpcError as exc:
-            events["move_again"] = exc.kind
+        events["move_again"] = move()
         events["after_retry"] = state()
         conn.close()
         watch.close()
@@ -1642,10 +1646,18 @@ def render_fault(result):
         ),
         f"  recovery: {json.dumps(result['recovery'], default=str)}",
         f"  lost updates: {result['lost']}",
-        f"  jobs on their next run: {json.dumps(result['jobs_next_run'], default=str)}",
-        invariants.render(result["invariants"], ADDON_DB),
+        render_checks(result),
     ]
     return "\n".join(lines)
+
+
+def render_checks(result):
+    """The end of a load or fault run's report: see Run.check."""
+    return (
+        invariants.render(result["invariants"], ADDON_DB)
+        + "\n  jobs on their next run: "
+        + json.dumps(result["jobs_next_run"], default=str)
+    )
 
 
 def main():
@@ -1692,14 +1704,7 @@ def main():
         out = args.out or os.path.join(RESULTS, f"fault_{args.fault}.json")
     else:
         result = run.load()
-        text = (
-            render_load(result)
-            + "\n\n"
-            + invariants.render(result["invariants"], ADDON_DB)
-        )
-        text += "\n  jobs on their next run: " + json.dumps(
-            result["jobs_next_run"], default=str
-        )
+        text = render_load(result) + "\n\n" + render_checks(result)
         out = args.out or os.path.join(RESULTS, f"load_{args.reps}reps.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as file:

@@ -57,6 +57,10 @@ _logger = logging.getLogger("bench.measure")
 WRITE_SIZES = (1, 100, 10_000)
 WRITE_KINDS = ("forward", "skip", "backward")
 MODES = ("addon", "crm")
+# Sections that gather one entry per thing measured on its own (each
+# scheduled action in a process of its own, see bench/run.py): a run replaces
+# the entries it measured and keeps the others.
+COLLECTION_SECTIONS = ("crons",)
 
 
 def _loadavg():
@@ -593,6 +597,20 @@ class Bench:
         _logger.info("cron %s: %s", xmlid, self.results["crons"][xmlid])
 
 
+def merge_results(stored, measured):
+    """``stored`` (the results file) with the sections of this run. A section
+    measured again replaces the stored one whole: a key that this run did not
+    write (a size left out, a figure or load average added to an earlier
+    run's section) must not stay beside the new figures as if measured with
+    them. In a collection only the entries measured again are replaced."""
+    for key, value in measured.items():
+        if key in COLLECTION_SECTIONS and isinstance(stored.get(key), dict):
+            stored[key].update(value)
+        else:
+            stored[key] = value
+    return stored
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
@@ -648,11 +666,7 @@ def main():
             else:
                 getattr(bench, f"measure_{section}")()
         cr.rollback()
-    for key, value in bench.results.items():
-        if isinstance(value, dict) and isinstance(results.get(key), dict):
-            results[key].update(value)
-        else:
-            results[key] = value
+    merge_results(results, bench.results)
     with open(args.out, "w") as file:
         json.dump(results, file, indent=1, default=str)
 

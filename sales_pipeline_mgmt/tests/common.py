@@ -28,45 +28,25 @@ class SalesPipelineCommon(TransactionCase):
         super().setUpClass()
         cls.company = cls.env.company
         cls.company_2 = cls.env["res.company"].create({"name": "SPM Other Company"})
-        cls.user_salesman = mail_new_test_user(
-            cls.env,
-            login="spm_salesman",
-            name="Sally Salesman",
-            groups="sales_team.group_sale_salesman",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        cls.user_salesman = cls._new_user(
+            "spm_salesman", "Sally Salesman", "sales_team.group_sale_salesman"
         )
-        cls.user_salesman_2 = mail_new_test_user(
-            cls.env,
-            login="spm_salesman_2",
-            name="Sam Salesman",
-            groups="sales_team.group_sale_salesman",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        cls.user_salesman_2 = cls._new_user(
+            "spm_salesman_2", "Sam Salesman", "sales_team.group_sale_salesman"
         )
-        cls.user_salesman_all = mail_new_test_user(
-            cls.env,
-            login="spm_salesman_all",
-            name="Alice All Leads",
-            groups="sales_team.group_sale_salesman_all_leads",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        cls.user_salesman_all = cls._new_user(
+            "spm_salesman_all",
+            "Alice All Leads",
+            "sales_team.group_sale_salesman_all_leads",
         )
-        cls.user_manager = mail_new_test_user(
-            cls.env,
-            login="spm_manager",
-            name="Martha Manager",
-            groups="sales_team.group_sale_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        cls.user_manager = cls._new_user(
+            "spm_manager", "Martha Manager", "sales_team.group_sale_manager"
         )
-        cls.user_other_company = mail_new_test_user(
-            cls.env,
-            login="spm_other_company",
-            name="Oscar Other Company",
-            groups="sales_team.group_sale_manager",
-            company_id=cls.company_2.id,
-            company_ids=[(6, 0, cls.company_2.ids)],
+        cls.user_other_company = cls._new_user(
+            "spm_other_company",
+            "Oscar Other Company",
+            "sales_team.group_sale_manager",
+            company=cls.company_2,
         )
         cls.env["crm.stage"].search([]).write({"sequence": 9999})
         cls.team = cls.env["crm.team"].create(
@@ -107,6 +87,20 @@ class SalesPipelineCommon(TransactionCase):
             | cls.stage_proposal
             | cls.stage_negotiation
             | cls.stage_won
+        )
+
+    @classmethod
+    def _new_user(cls, login, name, groups, company=None):
+        """A user of ``company`` alone (default: the test company) with the
+        comma-separated ``groups``."""
+        company = company or cls.company
+        return mail_new_test_user(
+            cls.env,
+            login=login,
+            name=name,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
         )
 
     @classmethod

@@ -10,8 +10,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged, users
 from odoo.tools import SQL
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import SalesPipelineCommon
 
 # Wrong domains, each refused naming the argument: not a list, malformed
@@ -32,6 +30,11 @@ BAD_DOMAINS = (
 NOT_DATES = ("abc", "2026-13-45", "2026/03/01", "", 20260301, 1.5, True, ["2026"])
 # Dates out of what the figures support (1900 to 2999)
 ABSURD_DATES = ("0001-01-01", "9999-12-31", date(1899, 12, 31), datetime(3000, 1, 1))
+# The day settings of stages and standard stages, with their labels
+DAY_SETTINGS = (
+    ("stall_days", "Stalled After (Days)"),
+    ("follow_up_days", "Follow-up After (Days)"),
+)
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
@@ -39,13 +42,10 @@ class TestApiInput(SalesPipelineCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_admin_settings = mail_new_test_user(
-            cls.env,
-            login="spm_settings_admin",
-            name="Sid Settings",
-            groups="base.group_system,sales_team.group_sale_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        cls.user_admin_settings = cls._new_user(
+            "spm_settings_admin",
+            "Sid Settings",
+            "base.group_system,sales_team.group_sale_manager",
         )
         cls.team_2 = cls.env["crm.team"].create(
             {"name": "SPM Team 2", "company_id": cls.company_2.id}
@@ -126,6 +126,33 @@ class TestApiInput(SalesPipelineCommon):
         self.assertEqual(self._db_state(), before, f"written by {call}: {message}")
         return message
 
+    def _spanish_lead_model(self):
+        """crm.lead in Spanish, with the addon's translations loaded."""
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"].search(
+            [("name", "=", "sales_pipeline_mgmt")]
+        )._update_translations(["es_ES"], overwrite=True)
+        return self.env["crm.lead"].with_context(lang="es_ES")
+
+    def _bad_team_and_user_filters(self):
+        """(filters, the argument named) for teams or a salesperson given
+        wrongly: not a list of ids, not ids, another company's team, ids that
+        do not exist."""
+        return [
+            ({"team_ids": self.team.id}, "team_ids"),
+            ({"team_ids": [str(self.team.id)]}, "team_ids"),
+            ({"team_ids": [True]}, "team_ids"),
+            ({"user_id": [self.user_salesman.id]}, "user_id"),
+            ({"user_id": 1.0}, "user_id"),
+            ({"team_ids": [self.team_2.id]}, "team_ids"),
+            ({"team_ids": [self.team.id, 2**31]}, "team_ids"),
+            ({"user_id": 2**31}, "user_id"),
+        ]
+
+    def _assert_names_the_other_companys_team_only(self, message):
+        self.assertIn(str(self.team_2.id), message)
+        self.assertNotIn(str(self.team.id) + ",", message)
+
     # Pipeline KPIs -----------------------------------------------------
 
     @users("spm_salesman")
@@ -189,11 +216,7 @@ class TestApiInput(SalesPipelineCommon):
             )
 
     def test_kpi_errors_are_translated(self):
-        self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"].search(
-            [("name", "=", "sales_pipeline_mgmt")]
-        )._update_translations(["es_ES"], overwrite=True)
-        lead_model = self.env["crm.lead"].with_context(lang="es_ES")
+        lead_model = self._spanish_lead_model()
         message = self._refused(
             lambda: lead_model.get_pipeline_kpis(None, "2026-03-01", "2026-02-01"),
             "date_to",
@@ -253,18 +276,14 @@ class TestApiInput(SalesPipelineCommon):
             ),
             (dashboard(period=5), "period"),
             (dashboard(compare=["previous"]), "compare"),
-            (dashboard(team_ids=self.team.id), "team_ids"),
-            (dashboard(team_ids=[str(self.team.id)]), "team_ids"),
-            (dashboard(team_ids=[True]), "team_ids"),
-            (dashboard(user_id=[self.user_salesman.id]), "user_id"),
-            (dashboard(user_id=1.0), "user_id"),
             (dashboard(source_id="web"), "source_id"),
-            (dashboard(team_ids=[self.team_2.id]), "team_ids"),
-            (dashboard(team_ids=[self.team.id, 2**31]), "team_ids"),
-            (dashboard(user_id=2**31), "user_id"),
             (dashboard(source_id=2**31), "source_id"),
             (dashboard(colour="blue"), "colour"),
             (lambda: lead_model.get_pipeline_dashboard(["period"]), "filters"),
+        ]
+        cases += [
+            (dashboard(**filters), name)
+            for filters, name in self._bad_team_and_user_filters()
         ]
         for call, name in cases:
             with self.subTest(name=name):
@@ -278,8 +297,7 @@ class TestApiInput(SalesPipelineCommon):
             ),
             "team_ids",
         )
-        self.assertIn(str(self.team_2.id), message)
-        self.assertNotIn(str(self.team.id) + ",", message)
+        self._assert_names_the_other_companys_team_only(message)
 
     # Pipeline changes and pipeline over time ---------------------------
 
@@ -307,16 +325,12 @@ class TestApiInput(SalesPipelineCommon):
                     )
             cases = [
                 (changes(date_from="2026-03-10", date_to="2026-03-01"), "date_to"),
-                (changes(team_ids=self.team.id), "team_ids"),
-                (changes(team_ids=[str(self.team.id)]), "team_ids"),
-                (changes(team_ids=[True]), "team_ids"),
-                (changes(user_id=[self.user_salesman.id]), "user_id"),
-                (changes(user_id=1.0), "user_id"),
-                (changes(team_ids=[self.team_2.id]), "team_ids"),
-                (changes(team_ids=[self.team.id, 2**31]), "team_ids"),
-                (changes(user_id=2**31), "user_id"),
                 (changes(colour="blue"), "colour"),
                 (lambda method=method: method(["date_from"]), "filters"),
+            ]
+            cases += [
+                (changes(**filters), name)
+                for filters, name in self._bad_team_and_user_filters()
             ]
             for call, name in cases:
                 with self.subTest(method=method.__name__, name=name):
@@ -388,16 +402,9 @@ class TestApiInput(SalesPipelineCommon):
                 )
                 self.assertIn("whole number from 1 to 100", message)
         for kwargs, name in (
-            ({"team_ids": self.team.id}, "team_ids"),
-            ({"team_ids": [str(self.team.id)]}, "team_ids"),
-            ({"team_ids": [True]}, "team_ids"),
+            *self._bad_team_and_user_filters(),
             ({"team_ids": "1"}, "team_ids"),
-            ({"user_id": [self.user_salesman.id]}, "user_id"),
-            ({"user_id": 1.0}, "user_id"),
             ({"user_id": "me"}, "user_id"),
-            ({"team_ids": [self.team_2.id]}, "team_ids"),
-            ({"team_ids": [self.team.id, 2**31]}, "team_ids"),
-            ({"user_id": 2**31}, "user_id"),
         ):
             with self.subTest(**kwargs):
                 self._refused(lambda k=kwargs: lead_model.get_deals_at_risk(**k), name)
@@ -411,16 +418,12 @@ class TestApiInput(SalesPipelineCommon):
             lambda: lead_model.get_pipeline_over_time({"team_ids": team_ids}),
             lambda: lead_model.get_deals_at_risk(team_ids=team_ids),
         ):
-            message = self._refused(call, "team_ids")
-            self.assertIn(str(self.team_2.id), message)
-            self.assertNotIn(str(self.team.id) + ",", message)
+            self._assert_names_the_other_companys_team_only(
+                self._refused(call, "team_ids")
+            )
 
     def test_changes_and_deals_at_risk_errors_are_translated(self):
-        self.env["res.lang"]._activate_lang("es_ES")
-        self.env["ir.module.module"].search(
-            [("name", "=", "sales_pipeline_mgmt")]
-        )._update_translations(["es_ES"], overwrite=True)
-        lead_model = self.env["crm.lead"].with_context(lang="es_ES")
+        lead_model = self._spanish_lead_model()
         message = self._refused(
             lambda: lead_model.get_pipeline_changes(
                 {"date_from": "2026-03-10", "date_to": "2026-03-01"}
@@ -468,30 +471,31 @@ class TestApiInput(SalesPipelineCommon):
         cases.append((minimum - 1, "greater than zero" if minimum else "negative"))
         return cases
 
+    def _assert_bad_numbers_refused(self, label, maximum, *calls, minimum=0):
+        """Each of ``calls``, given a value, writes it to a setting from
+        ``minimum`` to ``maximum``: every bad value is refused naming the
+        setting's ``label`` and saying what is wrong with it."""
+        for value, says in self._bad_numbers(maximum, minimum):
+            for call in calls:
+                with self.subTest(label=label, value=value):
+                    message = self._refused(
+                        lambda c=call, v=value: c(v), label, ValidationError
+                    )
+                    self.assertIn(says, message)
+
     @users("spm_manager")
     def test_stage_settings_are_checked(self):
         stage = self.env["crm.stage"].browse(self.stage_new.id)
         stage_model = self.env["crm.stage"]
-        for fname, label in (
-            ("stall_days", "Stalled After (Days)"),
-            ("follow_up_days", "Follow-up After (Days)"),
-        ):
-            for value, says in self._bad_numbers(3650):
-                with self.subTest(field=fname, value=value):
-                    message = self._refused(
-                        lambda f=fname, v=value: stage.write({f: v}),
-                        label,
-                        ValidationError,
-                    )
-                    self.assertIn(says, message)
-                    message = self._refused(
-                        lambda f=fname, v=value: stage_model.create(
-                            {"name": "SPM Bad", "team_id": self.team.id, f: v}
-                        ),
-                        label,
-                        ValidationError,
-                    )
-                    self.assertIn(says, message)
+        for fname, label in DAY_SETTINGS:
+            self._assert_bad_numbers_refused(
+                label,
+                3650,
+                lambda v, f=fname: stage.write({f: v}),
+                lambda v, f=fname: stage_model.create(
+                    {"name": "SPM Bad", "team_id": self.team.id, f: v}
+                ),
+            )
         stage.write({"stall_days": 3650, "follow_up_days": 0})  # the bounds pass
         for vals, label in (
             (
@@ -521,39 +525,22 @@ class TestApiInput(SalesPipelineCommon):
     @users("spm_manager")
     def test_standard_stage_settings_are_checked(self):
         standard = self.env["crm.standard.stage"].browse(self.standard_interest.id)
-        for fname, label in (
-            ("stall_days", "Stalled After (Days)"),
-            ("follow_up_days", "Follow-up After (Days)"),
-        ):
-            for value, says in self._bad_numbers(3650):
-                with self.subTest(field=fname, value=value):
-                    message = self._refused(
-                        lambda f=fname, v=value: standard.write({f: v}),
-                        label,
-                        ValidationError,
-                    )
-                    self.assertIn(says, message)
+        for fname, label in DAY_SETTINGS:
+            self._assert_bad_numbers_refused(
+                label, 3650, lambda v, f=fname: standard.write({f: v})
+            )
 
     @users("spm_manager")
     def test_team_settings_are_checked(self):
         team = self.env["crm.team"].browse(self.team.id)
-        label = "Max Open Opportunities per Salesperson"
-        for value, says in self._bad_numbers(100000):
-            with self.subTest(value=value):
-                message = self._refused(
-                    lambda v=value: team.write({"max_open_opportunities": v}),
-                    label,
-                    ValidationError,
-                )
-                self.assertIn(says, message)
-                message = self._refused(
-                    lambda v=value: self.env["crm.team"].create(
-                        {"name": "SPM Bad Team", "max_open_opportunities": v}
-                    ),
-                    label,
-                    ValidationError,
-                )
-                self.assertIn(says, message)
+        self._assert_bad_numbers_refused(
+            "Max Open Opportunities per Salesperson",
+            100000,
+            lambda v: team.write({"max_open_opportunities": v}),
+            lambda v: self.env["crm.team"].create(
+                {"name": "SPM Bad Team", "max_open_opportunities": v}
+            ),
+        )
 
     # Company settings (CRM > Configuration > Settings) -----------------
 
@@ -578,16 +565,12 @@ class TestApiInput(SalesPipelineCommon):
             "pipeline_max_open_opportunities": ("Default Overload Limit", 100000, 0),
         }
         for fname, (label, maximum, minimum) in cases.items():
-            for value, says in self._bad_numbers(maximum, minimum):
-                with self.subTest(field=fname, value=value):
-                    message = self._refused(
-                        lambda f=fname, v=value: settings_model.create(
-                            {f: v}
-                        ).execute(),
-                        label,
-                        ValidationError,
-                    )
-                    self.assertIn(says, message)
+            self._assert_bad_numbers_refused(
+                label,
+                maximum,
+                lambda v, f=fname: settings_model.create({f: v}).execute(),
+                minimum=minimum,
+            )
         for value, says in (
             (0, "greater than zero"),
             (-1, "greater than zero"),

@@ -119,6 +119,12 @@ class TestPipelineChanges(SalesPipelineCommon):
         end = (result["end"]["count"], result["end"]["amount"])
         return start, bars, end
 
+    def assertWaterfall(self, result, start, bars, end):
+        """The waterfall's start, its bars that moved something and its end,
+        and that they reconcile."""
+        self.assertEqual(self._figures(result), (start, bars, end))
+        self.assertReconciles(result)
+
     def assertReconciles(self, result):
         """start + bars = end, in deals (amount bars move none) and amount."""
         count = result["start"]["count"] + sum(
@@ -147,12 +153,11 @@ class TestPipelineChanges(SalesPipelineCommon):
     def test_team_waterfall_has_every_bar_and_reconciles(self):
         deals = self._build()
         result = self._changes(self.user_manager, team_ids=[self.team.id])
-        start, bars, end = self._figures(result)
-        # A 1000 + B 2000 + C 3000 + D 4000 + E 500 + J 1300 + L 250
-        self.assertEqual(start, (7, 12050))
-        self.assertEqual(
-            bars,
-            {
+        self.assertWaterfall(
+            result,
+            # A 1000 + B 2000 + C 3000 + D 4000 + E 500 + J 1300 + L 250
+            start=(7, 12050),
+            bars={
                 "new": (2, 1700),  # H 1100 + I 600
                 "reopened": (2, 2200),  # G 800 + K 1400
                 "moved_into_period": (1, 700),  # F
@@ -163,10 +168,9 @@ class TestPipelineChanges(SalesPipelineCommon):
                 "moved_out_of_period": (1, -500),  # E
                 "moved_out": (1, -1300),  # J
             },
+            # A 1500 + B 1200 + F 700 + G 800 + H 1100 + K 1400 + L 250
+            end=(7, 6950),
         )
-        # A 1500 + B 1200 + F 700 + G 800 + H 1100 + K 1400 + L 250
-        self.assertEqual(end, (7, 6950))
-        self.assertReconciles(result)
         self.assertEqual(result["forecast_period"], ["2026-01-01", "2026-03-31"])
         self.assertEqual(
             self._open_bar(self.user_manager, "won", team_ids=[self.team.id]),
@@ -179,13 +183,11 @@ class TestPipelineChanges(SalesPipelineCommon):
 
     def test_company_waterfall_keeps_the_deals_moved_between_teams(self):
         self._build()
-        result = self._changes(self.user_manager)
-        start, bars, end = self._figures(result)
-        # the team's start and K 1400; Z is in another company
-        self.assertEqual(start, (8, 13450))
-        self.assertEqual(
-            bars,
-            {
+        self.assertWaterfall(
+            self._changes(self.user_manager),
+            # the team's start and K 1400; Z is in another company
+            start=(8, 13450),
+            bars={
                 "new": (2, 1700),
                 "reopened": (1, 800),
                 "moved_into_period": (1, 700),
@@ -195,20 +197,21 @@ class TestPipelineChanges(SalesPipelineCommon):
                 "lost": (1, -4000),
                 "moved_out_of_period": (1, -500),
             },
+            # the team's end, J 1300 and K 1400
+            end=(8, 8250),
         )
-        # the team's end, J 1300 and K 1400
-        self.assertEqual(end, (8, 8250))
-        self.assertReconciles(result)
 
     def test_salesperson_waterfall(self):
         deals = self._build()
-        result = self._changes(self.user_manager, user_id=self.user_salesman_2.id)
-        start, bars, end = self._figures(result)
-        # B 2000 + K 1400
-        self.assertEqual(start, (2, 3400))
-        self.assertEqual(bars, {"reopened": (1, 1300), "decrease": (1, -800)})
-        self.assertEqual(end, (3, 3900))
-        self.assertReconciles(result)
+        self.assertWaterfall(
+            self._changes(self.user_manager, user_id=self.user_salesman_2.id),
+            # B 2000 + K 1400
+            start=(2, 3400),
+            # J moved in to Sam, B 2000 -> 1200
+            bars={"reopened": (1, 1300), "decrease": (1, -800)},
+            # B 1200 + J 1300 + K 1400
+            end=(3, 3900),
+        )
         self.assertEqual(
             self._open_bar(
                 self.user_manager, "reopened", user_id=self.user_salesman_2.id
@@ -218,13 +221,11 @@ class TestPipelineChanges(SalesPipelineCommon):
 
     def test_salesman_sees_only_the_deals_he_owns(self):
         self._build()
-        result = self._changes(self.user_salesman)
-        start, bars, end = self._figures(result)
-        # A, C, D, E, L: B and K are Sam's, J is Sam's now
-        self.assertEqual(start, (5, 8750))
-        self.assertEqual(
-            bars,
-            {
+        self.assertWaterfall(
+            self._changes(self.user_salesman),
+            # A, C, D, E, L: B and K are Sam's, J is Sam's now
+            start=(5, 8750),
+            bars={
                 "new": (2, 1700),
                 "reopened": (1, 800),
                 "moved_into_period": (1, 700),
@@ -233,17 +234,18 @@ class TestPipelineChanges(SalesPipelineCommon):
                 "lost": (1, -4000),
                 "moved_out_of_period": (1, -500),
             },
+            # A 1500 + F 700 + G 800 + H 1100 + L 250
+            end=(5, 4350),
         )
-        self.assertEqual(end, (5, 4350))
-        self.assertReconciles(result)
 
     def test_other_company_sees_its_own_deal(self):
         self._build()
-        result = self._changes(self.user_other_company)
-        start, bars, end = self._figures(result)
-        self.assertEqual(start, (0, 0))
-        self.assertEqual(bars, {"new": (1, 9999)})
-        self.assertEqual(end, (1, 9999))
+        self.assertWaterfall(
+            self._changes(self.user_other_company),
+            start=(0, 0),
+            bars={"new": (1, 9999)},  # Z
+            end=(1, 9999),
+        )
 
     def test_what_changed_in_a_deal(self):
         deals = self._build()

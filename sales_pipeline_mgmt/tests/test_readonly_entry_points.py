@@ -54,21 +54,29 @@ def is_readonly(model_class, method_name):
     return False
 
 
+def addon_get_methods(env):
+    """(model, model class, method name, function) of every public get_*
+    method that one of the addon's classes defines or overrides (once per
+    class that does)."""
+    for model_name in env.registry:
+        model_class = type(env[model_name])
+        for cls in model_class.mro():
+            if not cls.__module__.startswith(ADDON_MODULE):
+                continue
+            for name, member in vars(cls).items():
+                if name.startswith("get_") and inspect.isfunction(member):
+                    yield model_name, model_class, name, member
+
+
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
 class TestReadonlyMarkers(PipelineDashboardCommon):
     def _addon_getters(self):
         """{(model, method name)} of the public get_* methods that one of the
         addon's classes defines or overrides."""
-        getters = set()
-        for model_name in self.env.registry:
-            model_class = type(self.env[model_name])
-            for cls in model_class.mro():
-                if not cls.__module__.startswith(ADDON_MODULE):
-                    continue
-                for name, member in vars(cls).items():
-                    if name.startswith("get_") and inspect.isfunction(member):
-                        getters.add((model_name, name))
-        return getters
+        return {
+            (model_name, name)
+            for model_name, _class, name, _function in addon_get_methods(self.env)
+        }
 
     def test_every_public_getter_of_the_addon_is_readonly(self):
         getters = self._addon_getters()
@@ -197,22 +205,15 @@ class TestReadonlyEntryPoints(PipelineDashboardCommon):
 
     def _readonly_getters_without_arguments(self):
         getters = set()
-        for model_name in self.env.registry:
-            model_class = type(self.env[model_name])
-            for cls in model_class.mro():
-                if not cls.__module__.startswith(ADDON_MODULE):
-                    continue
-                for name, member in vars(cls).items():
-                    if not (
-                        name.startswith("get_")
-                        and inspect.isfunction(member)
-                        and is_readonly(model_class, name)
-                        and getattr(member, "_api", None) == "model"
-                    ):
-                        continue
-                    parameters = list(inspect.signature(member).parameters.values())
-                    if all(p.default is not p.empty for p in parameters[1:]):
-                        getters.add((model_name, name))
+        for model_name, model_class, name, member in addon_get_methods(self.env):
+            if not (
+                is_readonly(model_class, name)
+                and getattr(member, "_api", None) == "model"
+            ):
+                continue
+            parameters = list(inspect.signature(member).parameters.values())
+            if all(p.default is not p.empty for p in parameters[1:]):
+                getters.add((model_name, name))
         return getters
 
     @users("spm_manager")

@@ -18,7 +18,6 @@ from dateutil.relativedelta import relativedelta
 from odoo.service import server
 from odoo.tests import HttpCase, tagged
 
-from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.web.tests.test_js import unit_test_error_checker
 
 from .common import SalesPipelineCommon
@@ -74,13 +73,8 @@ class TestSalesPipelineUi(HttpCase, SalesPipelineCommon):
             # HttpCase would raise SkipTest later: a missing browser is a failure
             raise RuntimeError("The browser tours cannot run: %s" % "; ".join(missing))
         super().setUpClass()
-        cls.user_admin_sales = mail_new_test_user(
-            cls.env,
-            login="spm_admin",
-            name="Adam Admin",
-            groups="base.group_system,sales_team.group_sale_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        cls.user_admin_sales = cls._new_user(
+            "spm_admin", "Adam Admin", "base.group_system,sales_team.group_sale_manager"
         )
         # no onboarding tips in the way of the tours
         (

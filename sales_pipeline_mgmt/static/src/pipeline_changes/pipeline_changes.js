@@ -15,6 +15,26 @@ import { changesFilters, formatStepCount, waterfallSteps } from "./pipeline_chan
 
 const TONE_COLORS = { total: 0, up: 2, down: 1, none: 0 };
 
+// The dashboard's team and salesperson, which both components follow.
+const FILTER_PROPS = { teamIds: { type: Array, optional: true }, userId: { optional: true } };
+
+/**
+ * Loads the component (its load(props)) when it starts, and again when the
+ * dashboard's team or salesperson change: not when the dashboard renders
+ * again for anything else, which would send its RPC again for nothing.
+ */
+function useLoadForFilters(component) {
+    onWillStart(() => component.load(component.props));
+    onWillUpdateProps((nextProps) => {
+        if (
+            JSON.stringify([nextProps.teamIds, nextProps.userId]) !==
+            JSON.stringify([component.props.teamIds, component.props.userId])
+        ) {
+            return component.load(nextProps);
+        }
+    });
+}
+
 /** A Chart.js chart (the web client's, loaded on demand) of props.config. */
 class ChangesChart extends Component {
     static template = "sales_pipeline_mgmt.PipelineChangesChart";
@@ -42,7 +62,7 @@ class ChangesChart extends Component {
 export class PipelineChanges extends Component {
     static template = "sales_pipeline_mgmt.PipelineChanges";
     static components = { ChangesChart, DateTimeInput };
-    static props = { teamIds: { type: Array, optional: true }, userId: { optional: true } };
+    static props = FILTER_PROPS;
 
     setup() {
         this.orm = useService("orm");
@@ -50,15 +70,7 @@ export class PipelineChanges extends Component {
         this.keepLast = new KeepLast();
         this.colorScheme = cookie.get("color_scheme");
         this.state = useState({ dateFrom: false, dateTo: false, result: null });
-        onWillStart(() => this.load(this.props));
-        onWillUpdateProps((nextProps) => {
-            if (
-                JSON.stringify([nextProps.teamIds, nextProps.userId]) !==
-                JSON.stringify([this.props.teamIds, this.props.userId])
-            ) {
-                return this.load(nextProps);
-            }
-        });
+        useLoadForFilters(this);
     }
 
     get filters() {
@@ -191,7 +203,7 @@ const MEASURES = {
 export class PipelineOverTime extends Component {
     static template = "sales_pipeline_mgmt.PipelineOverTime";
     static components = { ChangesChart };
-    static props = { teamIds: { type: Array, optional: true }, userId: { optional: true } };
+    static props = FILTER_PROPS;
 
     setup() {
         this.orm = useService("orm");
@@ -199,15 +211,7 @@ export class PipelineOverTime extends Component {
         this.colorScheme = cookie.get("color_scheme");
         this.measures = Object.entries(MEASURES).map(([key, label]) => [key, label()]);
         this.state = useState({ measure: "expected", result: null });
-        onWillStart(() => this.load(this.props));
-        onWillUpdateProps((nextProps) => {
-            if (
-                JSON.stringify([nextProps.teamIds, nextProps.userId]) !==
-                JSON.stringify([this.props.teamIds, this.props.userId])
-            ) {
-                return this.load(nextProps);
-            }
-        });
+        useLoadForFilters(this);
     }
 
     async load(props) {

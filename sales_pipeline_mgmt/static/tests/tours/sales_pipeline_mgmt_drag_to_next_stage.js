@@ -2,11 +2,11 @@
 // Copyright 2026 sales_pipeline_mgmt contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
-
-const column = (stageName) =>
-    `.o_kanban_group:has(.o_column_title:contains('${stageName}'))`;
-const card = (leadName) => `.o_kanban_record:contains('${leadName}')`;
+import {
+    kanbanCard as card,
+    kanbanColumn as column,
+    openCrmSteps,
+} from "@sales_pipeline_mgmt/../tests/tours/tour_utils";
 
 /**
  * A salesperson drags a card of the pipeline kanban to the next stage, opens
@@ -16,12 +16,7 @@ const card = (leadName) => `.o_kanban_record:contains('${leadName}')`;
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_drag_to_next_stage", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app (My Pipeline)",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
+        ...openCrmSteps("Open the CRM app (My Pipeline)"),
         {
             content: "The lead waits in SPM New",
             trigger: `${column("SPM New")} ${card("SPM Tour Drag")}`,

@@ -2,7 +2,7 @@
 // Copyright 2026 sales_pipeline_mgmt contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openPipelineDashboardSteps } from "@sales_pipeline_mgmt/../tests/tours/tour_utils";
 
 const newLeads = ".o_spm_kpi[data-kpi=new_leads]";
 
@@ -17,23 +17,7 @@ const newLeads = ".o_spm_kpi[data-kpi=new_leads]";
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_manager_dashboard", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
-        {
-            content: "Open the Reporting menu",
-            trigger: ".dropdown-toggle[data-menu-xmlid='crm.crm_menu_report']",
-            run: "click",
-        },
-        {
-            content: "Open the Pipeline Dashboard",
-            trigger:
-                ".dropdown-item[data-menu-xmlid='sales_pipeline_mgmt.crm_lead_menu_pipeline_dashboard']",
-            run: "click",
-        },
+        ...openPipelineDashboardSteps(),
         {
             content: "This month: no new lead, against 3 last month (a1, a2, b1)",
             trigger: `${newLeads}:has(.o_spm_kpi_value:contains('0')):has(.o_spm_kpi_comparison_value:contains('3'))`,

@@ -2,7 +2,7 @@
 // Copyright 2026 sales_pipeline_mgmt contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openCrmReportSteps } from "@sales_pipeline_mgmt/../tests/tours/tour_utils";
 
 /**
  * A sales manager opens the forecast pivot with the historical revenue.
@@ -12,22 +12,7 @@ import { stepUtils } from "@web_tour/tour_service/tour_utils";
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_manager_forecast", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
-        {
-            content: "Open Reporting > Forecast",
-            trigger: ".dropdown-toggle[data-menu-xmlid='crm.crm_menu_report']",
-            run: "click",
-        },
-        {
-            content: "Open the forecast",
-            trigger: ".dropdown-item[data-menu-xmlid='crm.crm_menu_forecast']",
-            run: "click",
-        },
+        ...openCrmReportSteps("crm.crm_menu_forecast", "Open the forecast"),
         {
             content: "Switch to the pivot view",
             trigger: ".o_switch_view.o_pivot",

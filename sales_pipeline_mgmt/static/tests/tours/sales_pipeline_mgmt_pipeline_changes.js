@@ -2,7 +2,7 @@
 // Copyright 2026 sales_pipeline_mgmt contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openPipelineDashboardSteps } from "@sales_pipeline_mgmt/../tests/tours/tour_utils";
 
 const won = ".o_spm_changes_table tr[data-key=won]";
 
@@ -16,23 +16,7 @@ const won = ".o_spm_changes_table tr[data-key=won]";
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_pipeline_changes", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
-        {
-            content: "Open the Reporting menu",
-            trigger: ".dropdown-toggle[data-menu-xmlid='crm.crm_menu_report']",
-            run: "click",
-        },
-        {
-            content: "Open the Pipeline Dashboard",
-            trigger:
-                ".dropdown-item[data-menu-xmlid='sales_pipeline_mgmt.crm_lead_menu_pipeline_dashboard']",
-            run: "click",
-        },
+        ...openPipelineDashboardSteps(),
         {
             content: "The waterfall is drawn",
             trigger: ".o_spm_changes .o_spm_waterfall canvas",

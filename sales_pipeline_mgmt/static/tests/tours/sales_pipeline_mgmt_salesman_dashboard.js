@@ -2,7 +2,7 @@
 // Copyright 2026 sales_pipeline_mgmt contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openPipelineDashboardSteps } from "@sales_pipeline_mgmt/../tests/tours/tour_utils";
 
 const newLeads = ".o_spm_kpi[data-kpi=new_leads]";
 const openDeals = ".o_spm_kpi[data-kpi=open_opportunity_count]";
@@ -16,23 +16,7 @@ const openDeals = ".o_spm_kpi[data-kpi=open_opportunity_count]";
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_salesman_dashboard", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
-        {
-            content: "Open the Reporting menu",
-            trigger: ".dropdown-toggle[data-menu-xmlid='crm.crm_menu_report']",
-            run: "click",
-        },
-        {
-            content: "Open the Pipeline Dashboard",
-            trigger:
-                ".dropdown-item[data-menu-xmlid='sales_pipeline_mgmt.crm_lead_menu_pipeline_dashboard']",
-            run: "click",
-        },
+        ...openPipelineDashboardSteps(),
         {
             content: "Choose the last 3 months",
             trigger: "select.o_spm_period",

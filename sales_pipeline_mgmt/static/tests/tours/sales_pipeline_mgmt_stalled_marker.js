@@ -2,11 +2,11 @@
 // Copyright 2026 sales_pipeline_mgmt contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
-
-const column = (stageName) =>
-    `.o_kanban_group:has(.o_column_title:contains('${stageName}'))`;
-const card = (leadName) => `.o_kanban_record:contains('${leadName}')`;
+import {
+    kanbanCard as card,
+    kanbanColumn as column,
+    openCrmSteps,
+} from "@sales_pipeline_mgmt/../tests/tours/tour_utils";
 
 /**
  * A salesperson sees which cards of the pipeline are stalled (a badge with a
@@ -18,12 +18,7 @@ const card = (leadName) => `.o_kanban_record:contains('${leadName}')`;
 registry.category("web_tour.tours").add("sales_pipeline_mgmt_stalled_marker", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app (My Pipeline)",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
+        ...openCrmSteps("Open the CRM app (My Pipeline)"),
         {
             content: "The stalled card carries a Stalled badge with its days in stage",
             trigger: `${column("SPM Proposal")} ${card("SPM Tour Stalled")} .o_spm_stalled_badge:contains('Stalled'):contains('20 days')`,
