@@ -1,0 +1,112 @@
+# Copyright 2026 sales_pipeline_mgmt contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from ..hooks import _fill_lead_columns
+from .common import T0
+from .test_pipeline_health import PipelineHealthCommon
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestInstallFill(PipelineHealthCommon):
+    """The install fills the columns the addon adds to the existing leads
+    (standard stage, move counters, historical forecast, last contact) in one
+    rewrite of the leads, with the values each of them gets on its own."""
+
+    def _created(self, **values):
+        with self._pinned(T0):
+            lead = self._create_opportunity(**values)
+            self.env.cr.precommit.run()
+        return lead
+
+    def _at(self, days, func):
+        with self._pinned(T0 + timedelta(days=days)):
+            func()
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+
+    def _blank(self, leads, fnames):
+        """Empty the columns as a fresh install finds them."""
+        counters = {"skipped_stage_count", "backward_move_count"}
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET %s WHERE id IN %s",
+                SQL(", ").join(
+                    SQL(
+                        "%s = %s",
+                        SQL.identifier(fname),
+                        0 if fname in counters else None,
+                    )
+                    for fname in fnames
+                ),
+                tuple(leads.ids),
+            )
+        )
+        leads.invalidate_recordset()
+
+    def test_install_fill_gives_each_lead_its_columns(self):
+        skipping = self._created()
+        # New -> Proposal skips Qualified
+        self._at(2, lambda: skipping.write({"stage_id": self.stage_proposal.id}))
+        going_back = self._created()
+        self._at(3, lambda: going_back.write({"stage_id": self.stage_qualified.id}))
+        self._at(4, lambda: going_back.write({"stage_id": self.stage_new.id}))
+        self._at(
+            5, lambda: going_back.message_post(body="Called", message_type="comment")
+        )
+        untouched = self._created()
+        leads = skipping | going_back | untouched
+        lead_model = self.env["crm.lead"]
+        # the forecast as the full refresh computes it, to compare with
+        lead_model._refresh_historical_forecast()
+        forecast_fnames = lead_model._get_forecast_fields()
+        leads.invalidate_recordset()
+        forecast = {
+            lead.id: [lead[fname] for fname in forecast_fnames] for lead in leads
+        }
+        self._blank(
+            leads,
+            [
+                "standard_stage_id",
+                "skipped_stage_count",
+                "backward_move_count",
+                *forecast_fnames,
+                "date_last_message_contact",
+                "date_last_contact",
+            ],
+        )
+
+        _fill_lead_columns(self.env)
+
+        self.assertEqual(
+            leads.mapped("standard_stage_id"),
+            self.standard_consideration | self.standard_awareness,
+        )
+        self.assertEqual(skipping.standard_stage_id, self.standard_consideration)
+        self.assertEqual(untouched.standard_stage_id, self.standard_awareness)
+        self.assertEqual(
+            [(lead.skipped_stage_count, lead.backward_move_count) for lead in leads],
+            [(1, 0), (0, 1), (0, 0)],
+        )
+        # a stage change and the creation count, the message counts
+        self.assertEqual(
+            [
+                (lead.date_last_contact, lead.date_last_message_contact)
+                for lead in leads
+            ],
+            [
+                (T0 + timedelta(days=2), False),
+                (T0 + timedelta(days=5), T0 + timedelta(days=5)),
+                (T0, False),
+            ],
+        )
+        for lead in leads:
+            self.assertEqual(
+                [lead[fname] for fname in forecast_fnames], forecast[lead.id]
+            )
+        # a second run finds nothing to change
+        self.assertEqual(_fill_lead_columns(self.env), 0)
