@@ -1,10 +1,12 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from .. import hooks
 from ..hooks import _fill_lead_columns
 from .common import T0
 from .test_pipeline_health import PipelineHealthCommon
@@ -47,6 +49,15 @@ class TestInstallFill(PipelineHealthCommon):
             )
         )
         leads.invalidate_recordset()
+
+    def _index_definitions(self):
+        self.env.cr.execute(
+            SQL(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename = 'crm_lead' ORDER BY indexname"
+            )
+        )
+        return self.env.cr.fetchall()
 
     def test_install_fill_gives_each_lead_its_columns(self):
         skipping = self._created()
@@ -110,3 +121,26 @@ class TestInstallFill(PipelineHealthCommon):
             )
         # a second run finds nothing to change
         self.assertEqual(_fill_lead_columns(self.env), 0)
+
+    def test_install_fill_of_many_leads_gives_the_same_values_and_indexes(self):
+        """From BULK_FILL_LEADS leads, the fill drops crm_lead's plain indexes
+        and creates them again after its UPDATE: same values, same indexes."""
+        lead = self._created()
+        self._at(2, lambda: lead.write({"stage_id": self.stage_proposal.id}))
+        indexes = self._index_definitions()
+        self.assertIn("crm_lead__name_index", [name for name, _definition in indexes])
+        self._blank(
+            lead,
+            ["standard_stage_id", "skipped_stage_count", "date_last_contact"],
+        )
+        with patch.object(hooks, "BULK_FILL_LEADS", 1):
+            _fill_lead_columns(self.env)
+        self.assertEqual(
+            (
+                lead.standard_stage_id,
+                lead.skipped_stage_count,
+                lead.date_last_contact,
+            ),
+            (self.standard_consideration, 1, T0 + timedelta(days=2)),
+        )
+        self.assertEqual(self._index_definitions(), indexes)
