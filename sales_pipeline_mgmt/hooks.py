@@ -167,19 +167,22 @@ def _fill_lead_columns(env):
         "date_last_message_contact",
         "date_last_contact",
     ]
-    columns = SQL(", ").join(SQL.identifier(fname) for fname in fnames)
     env.cr.execute(SQL("SELECT COUNT(*) FROM crm_lead"))
     bulk = env.cr.fetchone()[0] >= BULK_FILL_LEADS
     with _indexes_suspended(env.cr, "crm_lead") if bulk else nullcontext():
-        count = _update_lead_columns(env, new_value, forecast_fnames, fnames, columns)
+        count = _update_lead_columns(env, new_value, forecast_fnames, fnames)
     lead_model.invalidate_model(fnames)
     env["crm.lead.forecast.stat"].invalidate_model()
     _logger.info("Lead columns filled: %s leads.", count)
     return count
 
 
-def _update_lead_columns(env, new_value, forecast_fnames, fnames, columns):
-    """The UPDATE of _fill_lead_columns; return the number of leads updated."""
+def _update_lead_columns(env, new_value, forecast_fnames, fnames):
+    """The UPDATE of _fill_lead_columns: the columns ``fnames`` of every lead,
+    the forecast ones (``forecast_fnames``) from the CTE ``new_value``.
+
+    :return: the number of leads updated
+    """
     lead_model = env["crm.lead"]
     env.cr.execute(
         SQL(
@@ -219,7 +222,7 @@ def _update_lead_columns(env, new_value, forecast_fnames, fnames, columns):
             forecast_values=SQL(", ").join(
                 SQL.identifier("new_value", fname) for fname in forecast_fnames
             ),
-            columns=columns,
+            columns=SQL(", ").join(SQL.identifier(fname) for fname in fnames),
             filled_columns=SQL(", ").join(
                 SQL.identifier("filled", fname) for fname in fnames
             ),
