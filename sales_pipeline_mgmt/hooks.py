@@ -117,6 +117,15 @@ def _indexes_suspended(cr, table):
         cr.execute(SQL(definition))
 
 
+def _lead_rewrite_indexes_suspended(cr):
+    """_indexes_suspended on crm_lead for a statement that rewrites every lead,
+    from BULK_FILL_LEADS leads (below, updating the indexes costs less)."""
+    cr.execute(SQL("SELECT COUNT(*) FROM crm_lead"))
+    if cr.fetchone()[0] >= BULK_FILL_LEADS:
+        return _indexes_suspended(cr, "crm_lead")
+    return nullcontext()
+
+
 def _fill_lead_columns(env):
     """Fill every column the addon adds to the existing leads in one UPDATE:
     the stored standard stage, the move counters (from the rebuilt stays),
@@ -167,9 +176,7 @@ def _fill_lead_columns(env):
         "date_last_message_contact",
         "date_last_contact",
     ]
-    env.cr.execute(SQL("SELECT COUNT(*) FROM crm_lead"))
-    bulk = env.cr.fetchone()[0] >= BULK_FILL_LEADS
-    with _indexes_suspended(env.cr, "crm_lead") if bulk else nullcontext():
+    with _lead_rewrite_indexes_suspended(env.cr):
         count = _update_lead_columns(env, new_value, forecast_fnames, fnames)
     lead_model.invalidate_model(fnames)
     env["crm.lead.forecast.stat"].invalidate_model()

@@ -1,8 +1,10 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import os
 from datetime import timedelta
 from unittest.mock import patch
 
+from odoo.modules.migration import load_script
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -10,6 +12,13 @@ from .. import hooks
 from ..hooks import _fill_lead_columns
 from .common import T0
 from .test_pipeline_health import PipelineHealthCommon
+
+LAST_CONTACT_MIGRATION = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "migrations",
+    "18.0.1.2.0",
+    "post-date_last_contact.py",
+)
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
@@ -142,5 +151,23 @@ class TestInstallFill(PipelineHealthCommon):
                 lead.date_last_contact,
             ),
             (self.standard_consideration, 1, T0 + timedelta(days=2)),
+        )
+        self.assertEqual(self._index_definitions(), indexes)
+
+    def test_upgrade_fill_of_the_last_contact_builds_the_indexes_again(self):
+        """The 18.0.1.2.0 upgrade fills the last contact of every lead with
+        crm_lead's plain indexes built again after it, from BULK_FILL_LEADS
+        leads."""
+        lead = self._created()
+        self._at(3, lambda: lead.message_post(body="Called", message_type="comment"))
+        indexes = self._index_definitions()
+        self._blank(lead, ["date_last_message_contact", "date_last_contact"])
+        migration = load_script(LAST_CONTACT_MIGRATION, "spm_migration_last_contact")
+        with patch.object(hooks, "BULK_FILL_LEADS", 1):
+            migration.migrate(self.env.cr, "18.0.1.1.0")
+        lead.invalidate_recordset()
+        self.assertEqual(
+            (lead.date_last_message_contact, lead.date_last_contact),
+            (T0 + timedelta(days=3), T0 + timedelta(days=3)),
         )
         self.assertEqual(self._index_definitions(), indexes)
