@@ -107,6 +107,11 @@ def render_scale(data):
                 if install.get("deal_rebuild_s") is not None
                 else ""
             )
+            + (
+                f", then {_ms(install['fill_s'])} for the leads' columns"
+                if install.get("fill_s") is not None
+                else ""
+            )
             + ")"
             if install.get("until_rebuilt_s") is not None
             else ""

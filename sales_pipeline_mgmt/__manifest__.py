@@ -4,7 +4,7 @@
     "name": "Sales Pipeline Management",
     "summary": "Standard stages, stage history, pipeline KPIs, forecast and "
     "pipeline health jobs for Odoo CRM",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/CRM",
     "author": "sales_pipeline_mgmt contributors",
     "website": "https://github.com/sales-pipeline-mgmt/sales_pipeline_mgmt",

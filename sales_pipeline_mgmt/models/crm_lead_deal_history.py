@@ -376,34 +376,42 @@ class CrmLeadDealHistory(models.Model):
             CrmLeadStageHistory._foreign_keys_suspended(self) if bulk else nullcontext()
         ):
             count = self._insert_rebuilt_rows(
-                closing,
-                lead_filter,
-                names,
-                per_message,
-                field_ids,
-                initial,
-                at_creation,
-                carried,
-                current,
-                previous,
+                lead_filter=lead_filter,
+                names=names,
+                field_ids=tuple(field_ids.values()),
+                per_message=per_message,
+                closing=closing,
+                initial=initial,
+                at_creation=at_creation,
+                carried=carried,
+                current=current,
+                previous=previous,
             )
         self.invalidate_model()
         _logger.info("Deal history rebuilt from tracking: %s rows.", count)
         return count
 
-    def _insert_rebuilt_rows(
-        self,
-        closing,
-        lead_filter,
-        names,
-        per_message,
-        field_ids,
-        initial,
-        at_creation,
-        carried,
-        current,
-        previous,
-    ):
+    def _insert_rebuilt_rows(self, **fragments):
+        """Insert the rebuilt rows (see _rebuild_from_tracking) in one
+        statement; ``fragments`` are the SQL pieces of its template, by the
+        name the template gives them:
+
+        - ``lead_filter``: the condition on the leads to rebuild;
+        - ``names``: the rebuilt columns, in their order;
+        - ``field_ids``: the ids of their fields, for the tracking values;
+        - ``per_message``: per tracking message, whether it changed each
+          value, and its old and new value;
+        - ``closing``: the same columns for the untracked closing of an
+          archived deal;
+        - ``initial``: per lead, whether each value was tracked, and its
+          old value at its first tracking;
+        - ``at_creation``: the values at creation;
+        - ``carried``: the values after a message;
+        - ``current``: the lead's current values;
+        - ``previous``: the values of the previous row.
+
+        :return: the number of rows inserted
+        """
         cr = self.env.cr
         cr.execute(
             SQL(
@@ -508,18 +516,9 @@ class CrmLeadDealHistory(models.Model):
              -- read back in their order
              ORDER BY changes.lead_id, changes.rank
                 """,
-                names=names,
-                closing=closing,
-                lead_filter=lead_filter,
-                per_message=per_message,
-                field_ids=tuple(field_ids.values()),
-                initial=initial,
-                at_creation=at_creation,
-                carried=carried,
-                current=current,
-                previous=previous,
                 uid=self.env.uid,
                 now=cr.now(),
+                **fragments,
             )
         )
         return cr.rowcount

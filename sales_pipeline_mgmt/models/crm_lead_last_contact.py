@@ -151,6 +151,21 @@ class CrmLead(models.Model):
         leads.invalidate_recordset(fnames)
 
     @api.model
+    def _get_last_message_contacts_sql(self):
+        """SELECT of (res_id, date): the date of each lead's last message
+        that counts as contact, in one pass over the messages (leads without
+        one have no row)."""
+        return SQL(
+            """
+            SELECT m.res_id, MAX(m.date) AS date
+              FROM mail_message m
+             WHERE m.model = 'crm.lead' AND %(contact)s
+          GROUP BY m.res_id
+            """,
+            contact=self._get_contact_message_sql("m"),
+        )
+
+    @api.model
     def _recompute_last_contact(self, lead_ids=None):
         """Set the last contact of the leads ``lead_ids`` (all leads when None)
         from their messages, creation and last stage change, in one query.
@@ -175,12 +190,9 @@ class CrmLead(models.Model):
                 """
                 SELECT l.id AS lead_id, last.date
                   FROM crm_lead l
-             LEFT JOIN (SELECT m.res_id, MAX(m.date) AS date
-                          FROM mail_message m
-                         WHERE m.model = 'crm.lead' AND %(contact)s
-                      GROUP BY m.res_id) last ON last.res_id = l.id
+             LEFT JOIN (%(last_contacts)s) last ON last.res_id = l.id
                 """,
-                contact=self._get_contact_message_sql("m"),
+                last_contacts=self._get_last_message_contacts_sql(),
             )
         else:
             if not lead_ids:

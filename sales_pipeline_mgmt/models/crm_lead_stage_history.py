@@ -167,7 +167,7 @@ class CrmLeadStageHistory(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _rebuild_from_tracking(self, lead_ids=None):
+    def _rebuild_from_tracking(self, lead_ids=None, update_leads=True):
         """Rebuild the stays of leads that have none yet, from Odoo's mail
         tracking of stage_id plus each lead's creation, in set-based SQL.
 
@@ -177,6 +177,9 @@ class CrmLeadStageHistory(models.Model):
         current stage (tracking switched off, messages deleted).
 
         :param lead_ids: restrict to these leads (all leads when None)
+        :param update_leads: also set the rebuilt leads' move counters (and
+            stored standard stage); the install leaves them to its single
+            rewrite of the leads (see hooks.py)
         :return: (number of leads rebuilt fully, number rebuilt partially)
         """
         cr = self.env.cr
@@ -285,7 +288,22 @@ class CrmLeadStageHistory(models.Model):
         bulk = lead_ids is None and full_count + partial_count >= 10000
         with self._foreign_keys_suspended() if bulk else nullcontext():
             self._insert_rebuilt_stays()
-        cr.execute(
+        if update_leads:
+            self._update_rebuilt_leads_counters()
+        cr.execute(SQL("DROP TABLE spm_rebuild_stays"))
+        self.invalidate_model()
+        _logger.info(
+            "Stage history rebuilt from tracking: %s leads fully, %s partially "
+            "(current stay only or incomplete tracking).",
+            full_count,
+            partial_count,
+        )
+        return full_count, partial_count
+
+    def _update_rebuilt_leads_counters(self):
+        """Set the move counters of the leads of the temporary table
+        spm_rebuild_stays from their stays (see _rebuild_from_tracking)."""
+        self.env.cr.execute(
             SQL(
                 """
             UPDATE crm_lead lead
@@ -311,18 +329,9 @@ class CrmLeadStageHistory(models.Model):
                 """
             )
         )
-        cr.execute(SQL("DROP TABLE spm_rebuild_stays"))
-        self.invalidate_model()
         self.env["crm.lead"].invalidate_model(
             ["skipped_stage_count", "backward_move_count", "standard_stage_id"]
         )
-        _logger.info(
-            "Stage history rebuilt from tracking: %s leads fully, %s partially "
-            "(current stay only or incomplete tracking).",
-            full_count,
-            partial_count,
-        )
-        return full_count, partial_count
 
     def _insert_rebuilt_stays(self):
         """Insert the stays of the temporary table spm_rebuild_stays (see
