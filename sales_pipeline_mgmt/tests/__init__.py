@@ -23,3 +23,4 @@ from . import test_deal_history
 from . import test_deal_history_rebuild
 from . import test_pipeline_changes
 from . import test_pipeline_changes_ui
+from . import test_pipeline_figures_index
