@@ -211,15 +211,7 @@ class CrmLead(models.Model):
         ``end``), in a list showing what changed in each, old -> new."""
         options = self._get_pipeline_changes_options(filters)
         labels = self._get_pipeline_change_labels()
-        if bucket not in labels:
-            raise UserError(
-                self.env._(
-                    "bucket: %(value)r is not a bar of the pipeline changes "
-                    "(one of %(known)s).",
-                    value=bucket,
-                    known=", ".join(labels),
-                )
-            )
+        bucket = self._check_pipeline_api_choice("bucket", bucket, tuple(labels))
         self.env.cr.execute(
             SQL(
                 """
@@ -486,14 +478,9 @@ class CrmLead(models.Model):
                     "date_to", filters.get("date_to") or None
                 ) or fields.Date.context_today(self)
                 filters["date_from"] = date_to - timedelta(days=364)
-        if interval not in OVER_TIME_INTERVALS:
-            raise UserError(
-                self.env._(
-                    "interval: %(value)r is not an interval (one of %(known)s).",
-                    value=interval,
-                    known=", ".join(OVER_TIME_INTERVALS),
-                )
-            )
+        interval = self._check_pipeline_api_choice(
+            "interval", interval, tuple(OVER_TIME_INTERVALS)
+        )
         options = self._get_pipeline_changes_options(filters)
         step = OVER_TIME_INTERVALS[interval]
         count = (options["date_to"] - options["date_from"]).days // step + 1

@@ -124,40 +124,16 @@ class CrmLead(models.Model):
         (pairs of dates, the end excluded). Raise a UserError naming the
         filter that is wrong."""
         _ = self.env._
-        if filters is None:
-            filters = {}
-        if not isinstance(filters, dict):
-            raise UserError(_("filters: expected a dictionary of filters."))
-        unknown = sorted(set(filters) - set(DASHBOARD_FILTERS))
-        if unknown:
-            raise UserError(
-                _(
-                    "%(name)s: unknown filter of the pipeline dashboard (known: "
-                    "%(known)s).",
-                    name=unknown[0],
-                    known=", ".join(DASHBOARD_FILTERS),
-                )
-            )
-        period = filters.get("period") or "this_month"
-        if period not in DASHBOARD_PERIODS:
-            raise UserError(
-                _(
-                    "period: %(value)r is not a period of the dashboard (one of "
-                    "%(known)s).",
-                    value=period,
-                    known=", ".join(DASHBOARD_PERIODS),
-                )
-            )
-        compare = filters.get("compare") or "previous"
-        if compare not in DASHBOARD_COMPARISONS:
-            raise UserError(
-                _(
-                    "compare: %(value)r is not a comparison of the dashboard (one "
-                    "of %(known)s).",
-                    value=compare,
-                    known=", ".join(DASHBOARD_COMPARISONS),
-                )
-            )
+        filters = self._check_pipeline_api_filters(filters, DASHBOARD_FILTERS)
+        period = self._check_pipeline_api_choice(
+            "period", filters.get("period"), DASHBOARD_PERIODS, default="this_month"
+        )
+        compare = self._check_pipeline_api_choice(
+            "compare",
+            filters.get("compare"),
+            DASHBOARD_COMPARISONS,
+            default="previous",
+        )
         options = {
             "period": period,
             "compare": compare,

@@ -690,6 +690,7 @@ class TestPipelineDashboardArguments(SalesPipelineCommon):
         self._refused({"period": "custom", "date_to": "2026-03-01"}, "date_from")
         self._refused({"period": "fortnight"}, "period")
         self._refused({"compare": "yesterday"}, "compare")
+        self._refused({"compare": {"previous": True}}, "compare")
         self._refused({"team_ids": ["1"]}, "team_ids")
         self._refused({"user_id": "me"}, "user_id")
         self._refused({"colour": "blue"}, "colour")
