@@ -354,15 +354,18 @@ class CrmLead(models.Model):
                 ("date_to", ">", start),
             ]
         )
+        query.order = None
         return SQL(
             """
             WITH candidates AS (
                 -- the deals in the pipeline at some moment of the period: the
-                -- others count nowhere, and most deals are not
+                -- others count nowhere, and most deals are not. The rows the
+                -- user may read as a plain subquery, which PostgreSQL merges
+                -- into this one: one pass over the rows of the period, where
+                -- "id IN (rows the user may read)" read them twice.
                 SELECT DISTINCT history.lead_id
-                  FROM crm_lead_deal_history history
-                 WHERE history.id IN (%(visible)s)
-                   AND %(in_pipeline)s
+                  FROM (%(visible)s) AS history
+                 WHERE %(in_pipeline)s
                    AND (history.date_to IS NULL
                         OR history.date_to > history.date_from)
             ),
@@ -437,7 +440,7 @@ class CrmLead(models.Model):
             ),
             start=start,
             end=end,
-            visible=query.select(),
+            visible=query.select(SQL("%s.*", SQL.identifier(query.table))),
         )
 
     # ------------------------------------------------------------
