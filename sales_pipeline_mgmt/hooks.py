@@ -82,3 +82,5 @@ def post_init_hook(env):
     env["crm.lead"]._refresh_historical_forecast()
     # the last contact of the existing leads, which the follow-up job reads
     env["crm.lead"]._recompute_last_contact()
+    # the indexes of the pipeline figures, built once the columns are filled
+    env["crm.lead"]._create_pipeline_figures_indexes()

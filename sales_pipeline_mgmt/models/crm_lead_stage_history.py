@@ -151,16 +151,6 @@ class CrmLeadStageHistory(models.Model):
             ["lead_id"],
             where="date_out IS NULL",
         )
-        # The dashboard's funnel reads the stays that began in its periods:
-        # an index-only range scan with the columns it counts.
-        if not sql.index_exists(self.env.cr, "crm_lead_stage_history_funnel_idx"):
-            self.env.cr.execute(
-                SQL(
-                    "CREATE INDEX crm_lead_stage_history_funnel_idx ON %s (date_in) "
-                    "INCLUDE (standard_stage_id, lead_id, duration_days)",
-                    SQL.identifier(self._table),
-                )
-            )
         return res
 
     @api.depends("date_out")

@@ -5,9 +5,13 @@ from unittest.mock import patch
 
 from odoo.sql_db import Cursor
 from odoo.tests import tagged, users
-from odoo.tools import SQL
+from odoo.tools import SQL, sql
 
-from ..models.crm_lead_kpi import PIPELINE_FIGURES_COLUMNS
+from ..models.crm_lead_kpi import (
+    FUNNEL_STAYS_INDEX,
+    PIPELINE_FIGURES_COLUMNS,
+    PIPELINE_FIGURES_INDEX,
+)
 from .test_pipeline_dashboard import NOW, PipelineDashboardCommon
 
 FIGURES_INDEX_COLUMNS = {"create_date", *PIPELINE_FIGURES_COLUMNS}
@@ -63,6 +67,10 @@ class TestPipelineFiguresIndex(PipelineDashboardCommon):
     def _dashboard_statements(self, filters):
         lead_model = self.env["crm.lead"]
         return self._statements(lead_model.get_pipeline_dashboard, filters)
+
+    def test_the_indexes_exist(self):
+        for index in (PIPELINE_FIGURES_INDEX, FUNNEL_STAYS_INDEX):
+            self.assertTrue(sql.index_exists(self.env.cr, index), index)
 
     @users("spm_manager")
     def test_dashboard_reads_the_leads_from_the_figures_index(self):
