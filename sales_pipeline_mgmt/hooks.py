@@ -253,3 +253,5 @@ def post_init_hook(env):
     # the standard stage, counters, forecast (and its statistics) and last
     # contact (which the follow-up job reads) of the existing leads
     _fill_lead_columns(env)
+    # the indexes of the pipeline figures, built once the columns are filled
+    env["crm.lead"]._create_pipeline_figures_indexes()

@@ -9,7 +9,10 @@ is rolled back); with --profile, a cProfile of the operation instead.
 Scenarios: stage_write (1 lead, as a manager), stage_analysis (the deepest
 read_group of the Stage Analysis pivot), forecast (same for the forecast
 pivot), kpis (get_pipeline_kpis, all teams, 12 months), dashboard
-(get_pipeline_dashboard, all teams, the last 12 months).
+(get_pipeline_dashboard, all teams, the last 12 months against the 12
+before, as the benchmark loads it), changes (get_pipeline_changes, the last 7
+days, all teams). ``--top N`` EXPLAIN ANALYZEs the N slowest statements (1 by
+default).
 """
 
 import cProfile
@@ -70,8 +73,11 @@ def scenarios(env):
 
     def dashboard():
         env["crm.lead"].with_user(manager).get_pipeline_dashboard(
-            {"period": "last_12_months"}
+            {"period": "last_12_months", "compare": "previous"}
         )
+
+    def changes():
+        env["crm.lead"].with_user(manager).get_pipeline_changes({})
 
     return {
         "stage_write": stage_write,
@@ -79,6 +85,7 @@ def scenarios(env):
         "forecast": forecast,
         "kpis": kpis,
         "dashboard": dashboard,
+        "changes": changes,
     }
 
 
@@ -126,12 +133,14 @@ def main():
         for seconds, query, _params in sorted(statements, key=lambda s: -s[0])[:8]:
             code = query.code if isinstance(query, SQL) else str(query)
             print(f"  {seconds:8.3f} s  {' '.join(code.split())[:150]}")
-        _seconds, query, params = max(statements, key=lambda s: s[0])
-        if isinstance(query, SQL):
-            cr.execute(SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query))
-        else:
-            cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
-        print("\n".join(row[0] for row in cr.fetchall()))
+        top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 1
+        for _seconds, query, params in sorted(statements, key=lambda s: -s[0])[:top]:
+            if isinstance(query, SQL):
+                cr.execute(SQL("EXPLAIN (ANALYZE, BUFFERS) %s", query))
+            else:
+                cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params)
+            print("\n".join(row[0] for row in cr.fetchall()))
+            print()
         cr.rollback()
 
 

@@ -211,15 +211,7 @@ class CrmLead(models.Model):
         ``end``), in a list showing what changed in each, old -> new."""
         options = self._get_pipeline_changes_options(filters)
         labels = self._get_pipeline_change_labels()
-        if bucket not in labels:
-            raise UserError(
-                self.env._(
-                    "bucket: %(value)r is not a bar of the pipeline changes "
-                    "(one of %(known)s).",
-                    value=bucket,
-                    known=", ".join(labels),
-                )
-            )
+        bucket = self._check_pipeline_api_choice("bucket", bucket, tuple(labels))
         self.env.cr.execute(
             SQL(
                 """
@@ -362,15 +354,18 @@ class CrmLead(models.Model):
                 ("date_to", ">", start),
             ]
         )
+        query.order = None
         return SQL(
             """
             WITH candidates AS (
                 -- the deals in the pipeline at some moment of the period: the
-                -- others count nowhere, and most deals are not
+                -- others count nowhere, and most deals are not. The rows the
+                -- user may read as a plain subquery, which PostgreSQL merges
+                -- into this one: one pass over the rows of the period, where
+                -- "id IN (rows the user may read)" read them twice.
                 SELECT DISTINCT history.lead_id
-                  FROM crm_lead_deal_history history
-                 WHERE history.id IN (%(visible)s)
-                   AND %(in_pipeline)s
+                  FROM (%(visible)s) AS history
+                 WHERE %(in_pipeline)s
                    AND (history.date_to IS NULL
                         OR history.date_to > history.date_from)
             ),
@@ -445,7 +440,7 @@ class CrmLead(models.Model):
             ),
             start=start,
             end=end,
-            visible=query.select(),
+            visible=query.select(SQL("%s.*", SQL.identifier(query.table))),
         )
 
     # ------------------------------------------------------------
@@ -486,14 +481,9 @@ class CrmLead(models.Model):
                     "date_to", filters.get("date_to") or None
                 ) or fields.Date.context_today(self)
                 filters["date_from"] = date_to - timedelta(days=364)
-        if interval not in OVER_TIME_INTERVALS:
-            raise UserError(
-                self.env._(
-                    "interval: %(value)r is not an interval (one of %(known)s).",
-                    value=interval,
-                    known=", ".join(OVER_TIME_INTERVALS),
-                )
-            )
+        interval = self._check_pipeline_api_choice(
+            "interval", interval, tuple(OVER_TIME_INTERVALS)
+        )
         options = self._get_pipeline_changes_options(filters)
         step = OVER_TIME_INTERVALS[interval]
         count = (options["date_to"] - options["date_from"]).days // step + 1

@@ -124,40 +124,16 @@ class CrmLead(models.Model):
         (pairs of dates, the end excluded). Raise a UserError naming the
         filter that is wrong."""
         _ = self.env._
-        if filters is None:
-            filters = {}
-        if not isinstance(filters, dict):
-            raise UserError(_("filters: expected a dictionary of filters."))
-        unknown = sorted(set(filters) - set(DASHBOARD_FILTERS))
-        if unknown:
-            raise UserError(
-                _(
-                    "%(name)s: unknown filter of the pipeline dashboard (known: "
-                    "%(known)s).",
-                    name=unknown[0],
-                    known=", ".join(DASHBOARD_FILTERS),
-                )
-            )
-        period = filters.get("period") or "this_month"
-        if period not in DASHBOARD_PERIODS:
-            raise UserError(
-                _(
-                    "period: %(value)r is not a period of the dashboard (one of "
-                    "%(known)s).",
-                    value=period,
-                    known=", ".join(DASHBOARD_PERIODS),
-                )
-            )
-        compare = filters.get("compare") or "previous"
-        if compare not in DASHBOARD_COMPARISONS:
-            raise UserError(
-                _(
-                    "compare: %(value)r is not a comparison of the dashboard (one "
-                    "of %(known)s).",
-                    value=compare,
-                    known=", ".join(DASHBOARD_COMPARISONS),
-                )
-            )
+        filters = self._check_pipeline_api_filters(filters, DASHBOARD_FILTERS)
+        period = self._check_pipeline_api_choice(
+            "period", filters.get("period"), DASHBOARD_PERIODS, default="this_month"
+        )
+        compare = self._check_pipeline_api_choice(
+            "compare",
+            filters.get("compare"),
+            DASHBOARD_COMPARISONS,
+            default="previous",
+        )
         options = {
             "period": period,
             "compare": compare,
@@ -676,21 +652,26 @@ class CrmLead(models.Model):
             for index, dates in enumerate(periods)
         )
         in_stage_now = SQL("lead.standard_stage_id = stay.standard_stage_id")
+        # Where each deal is now, against the stage it entered, is one of
+        # these categories (or none): grouped by it, a period and stage count
+        # their deals with one distinct count per group, where a distinct
+        # count per category sorted the stays once for each. The deals of a
+        # stage are the sum of its categories'.
         self.env.cr.execute(
             SQL(
                 """
                 SELECT stay.period, stay.standard_stage_id,
+                       CASE WHEN %(now_sequence)s > %(stay_sequence)s
+                                THEN 'moved_on'
+                            WHEN %(in_stage_now)s AND %(lost)s THEN 'lost'
+                            WHEN %(in_stage_now)s AND lead.active THEN 'still'
+                       END,
                        COUNT(DISTINCT stay.lead_id),
-                       COUNT(DISTINCT stay.lead_id) FILTER (
-                           WHERE %(now_sequence)s > %(stay_sequence)s),
-                       COUNT(DISTINCT stay.lead_id) FILTER (
-                           WHERE %(in_stage_now)s AND %(lost)s),
-                       COUNT(DISTINCT stay.lead_id) FILTER (
-                           WHERE %(in_stage_now)s AND lead.active),
-                       AVG(stay.days)
+                       SUM(stay.days),
+                       COUNT(stay.days)
                   FROM %(leads)s AS lead
                   JOIN (%(stays)s) AS stay ON stay.lead_id = lead.id
-                 GROUP BY 1, 2
+                 GROUP BY 1, 2, 3
                 """,
                 stays=stays,
                 now_sequence=sequence_of(SQL("lead.standard_stage_id")),
@@ -700,24 +681,28 @@ class CrmLead(models.Model):
                 leads=self._get_pipeline_kpi_leads_sql(domain),
             )
         )
-        return {
-            (period_index, standard_id): {
-                "entered": entered,
-                "moved_on": moved_on,
-                "lost": lost,
-                "still": still,
-                "avg_days": float(avg_days) if avg_days is not None else None,
-            }
-            for (
-                period_index,
-                standard_id,
-                entered,
-                moved_on,
-                lost,
-                still,
-                avg_days,
-            ) in self.env.cr.fetchall()
-        }
+        figures = {}
+        for (
+            period_index,
+            standard_id,
+            category,
+            count,
+            days,
+            stays_count,
+        ) in self.env.cr.fetchall():
+            values = figures.setdefault(
+                (period_index, standard_id),
+                {"entered": 0, "moved_on": 0, "lost": 0, "still": 0, "days": [0, 0]},
+            )
+            values["entered"] += count
+            if category:
+                values[category] += count
+            values["days"][0] += days or 0.0
+            values["days"][1] += stays_count
+        for values in figures.values():
+            days, stays_count = values.pop("days")
+            values["avg_days"] = float(days) / stays_count if stays_count else None
+        return figures
 
     @api.model
     def _get_pipeline_funnel_domain(self, category, standard_stage, dates):

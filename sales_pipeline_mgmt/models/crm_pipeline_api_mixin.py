@@ -196,6 +196,23 @@ class CrmPipelineApiMixin(models.AbstractModel):
         return value
 
     @api.model
+    def _check_pipeline_api_choice(self, name, value, choices, default=None):
+        """``value`` as one of the strings of ``choices``; an empty value
+        (None, False or "") is ``default`` when one is given."""
+        if default is not None and (value is None or value is False or value == ""):
+            return default
+        if not isinstance(value, str) or value not in choices:
+            raise UserError(
+                self.env._(
+                    "%(name)s: %(value)r is not one of %(known)s.",
+                    name=name,
+                    value=value,
+                    known=", ".join(choices),
+                )
+            )
+        return value
+
+    @api.model
     def _check_pipeline_api_filters(self, filters, known):
         """``filters`` as a dictionary whose keys are all in ``known``; None
         is {}."""

@@ -24,3 +24,4 @@ from . import test_deal_history_rebuild
 from . import test_pipeline_changes
 from . import test_pipeline_changes_ui
 from . import test_bench_results
+from . import test_pipeline_figures_index

@@ -351,3 +351,8 @@ class TestPipelineChanges(SalesPipelineCommon):
             lead_model._get_pipeline_at("soon")
         with self.assertRaisesRegex(UserError, "^interval:"):
             lead_model.get_pipeline_over_time({"interval": "month"})
+        # values a dictionary cannot look up are refused the same way
+        with self.assertRaisesRegex(UserError, "^bucket:"):
+            lead_model.action_open_pipeline_change({}, ["won"])
+        with self.assertRaisesRegex(UserError, "^interval:"):
+            lead_model.get_pipeline_over_time({"interval": ["week"]})

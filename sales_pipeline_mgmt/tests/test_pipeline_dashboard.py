@@ -410,6 +410,40 @@ class TestPipelineDashboard(PipelineDashboardCommon):
         self.assertFalse(purchase["next_name"])
 
     @users("spm_manager")
+    def test_funnel_counts_a_deal_once_per_stage_whatever_its_stays(self):
+        # b1 enters Consideration twice in March (Proposal, back to
+        # Qualified, Proposal again): one deal, two stays
+        b1 = self._deal("b1", day(3, 1), revenue=100)
+        self._move(b1, day(3, 2), self.stage_proposal)
+        self._move(b1, day(3, 4), self.stage_qualified)
+        self._move(b1, day(3, 6), self.stage_proposal)
+        dashboard = self._dashboard()
+        consideration = self._step(dashboard, self.standard_consideration)
+        march = consideration["periods"][0]
+        # m2, m5 moved on, m3 lost there, b1 still there
+        self.assertEqual(
+            (march["entered"], march["moved_on"], march["lost"], march["still"]),
+            (4, 2, 1, 1),
+        )
+        # the average is over the stays: m2 7, m5 3, m3 13 days, b1 2 (03-02
+        # to 03-04) and 14 (03-06 to now)
+        self.assertAlmostEqual(march["avg_days"], 39 / 5)
+        # Interest: m2, m3 moved on, m4 still there, b1 (03-04 to 03-06) is
+        # in a later stage now; days 3, 1, 11 and 2
+        interest = self._step(dashboard, self.standard_interest)["periods"][0]
+        self.assertEqual(
+            (
+                interest["entered"],
+                interest["moved_on"],
+                interest["lost"],
+                interest["still"],
+            ),
+            (4, 3, 0, 1),
+        )
+        self.assertAlmostEqual(interest["avg_days"], 17 / 4)
+        self._assert_drills_match(dashboard)
+
+    @users("spm_manager")
     def test_bottleneck_is_the_stage_that_worsened_most(self):
         # below the minimum sample (5 by default) the dashboard says nothing
         bottleneck = self._dashboard()["bottleneck"]
@@ -690,6 +724,7 @@ class TestPipelineDashboardArguments(SalesPipelineCommon):
         self._refused({"period": "custom", "date_to": "2026-03-01"}, "date_from")
         self._refused({"period": "fortnight"}, "period")
         self._refused({"compare": "yesterday"}, "compare")
+        self._refused({"compare": {"previous": True}}, "compare")
         self._refused({"team_ids": ["1"]}, "team_ids")
         self._refused({"user_id": "me"}, "user_id")
         self._refused({"colour": "blue"}, "colour")
