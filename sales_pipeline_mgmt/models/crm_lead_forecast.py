@@ -270,7 +270,9 @@ class CrmLead(models.Model):
         )
 
     @api.model
-    def _get_forecast_new_value_sql(self, leads, lead_filter, statistics=None):
+    def _get_forecast_new_value_sql(
+        self, leads, lead_filter, statistics=None, materialized=False
+    ):
         """``WITH ... new_value AS (...)``: the forecast fields of the leads of
         ``leads`` (see _get_forecast_leads_sql) matching ``lead_filter``, one
         row per lead with its ``id`` and a column per forecast field. The only
@@ -319,7 +321,7 @@ class CrmLead(models.Model):
             )
         else:
             forecast = self._get_historical_forecast_sql(
-                statistics, measure_inputs, leads, lead_filter, now
+                statistics, measure_inputs, leads, lead_filter, now, materialized
             )
         return SQL(
             """
@@ -439,7 +441,10 @@ class CrmLead(models.Model):
             self.env.cr.now(), recompute=False
         )
         new_value = self._get_forecast_new_value_sql(
-            self._get_forecast_leads_sql(SQL("moved lead")), SQL("TRUE"), statistics
+            self._get_forecast_leads_sql(SQL("moved lead")),
+            SQL("TRUE"),
+            statistics,
+            materialized=True,
         )
         fnames = self._get_forecast_fields()
         return SQL(
@@ -501,16 +506,21 @@ class CrmLead(models.Model):
 
     @api.model
     def _get_historical_forecast_sql(
-        self, statistics, measure_inputs, leads, lead_filter, now
+        self, statistics, measure_inputs, leads, lead_filter, now, materialized=False
     ):
         """The CTEs ``target`` and ``forecast`` of _write_historical_forecast:
         each lead's level (won, lost, team, all teams or its own), probability,
-        sample and predicted closing, from the statistics of its stage."""
+        sample and predicted closing, from the statistics of its stage.
+
+        :param bool materialized: compute each CTE once rather than inline it
+            where it is read, for a few leads: inlined, the expressions of the
+            level and probability are repeated in every column that reads
+            them, which costs more to plan than to run"""
         won, lost = self._pipeline_state_sql()
         return SQL(
             """
                 %(statistics)s
-                target AS (
+                target AS %(materialized)s (
                     SELECT %(measure_inputs)s,
                            lead.date_closed,
                            CASE WHEN %(won)s THEN 'won'
@@ -539,7 +549,7 @@ class CrmLead(models.Model):
                                 = COALESCE(lead.company_id, 0)
                      WHERE %(lead_filter)s
                 ),
-                forecast AS (
+                forecast AS %(materialized)s (
                     SELECT target.*,
                            CASE level
                                 WHEN 'won' THEN 100.0
@@ -572,6 +582,7 @@ class CrmLead(models.Model):
             today=now.date(),
             won=won,
             lost=lost,
+            materialized=SQL("MATERIALIZED" if materialized else ""),
             min_sample=self.env["res.company"]._get_forecast_setting_sql(
                 "forecast_min_sample"
             ),

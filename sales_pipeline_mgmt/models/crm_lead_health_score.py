@@ -370,13 +370,18 @@ class CrmLead(models.Model):
         company_model.flush_model(company_model._get_health_score_setting_fields())
 
     @api.model
-    def _get_health_value_sql(self, leads, lead_filter):
+    def _get_health_value_sql(self, leads, lead_filter, materialized=False):
         """The CTEs ``health_input``, ``health_points`` and ``health_value``:
         the score and reasons of the leads of ``leads`` (a FROM clause with
         the columns of crm_lead the score reads, aliased ``lead``, joined to
         its stage ``stage`` and company ``company``) matching
         ``lead_filter``, one row per lead with its ``id``. The only place
-        they are computed."""
+        they are computed.
+
+        :param bool materialized: compute each CTE once rather than inline it,
+            for a few leads (inlined, each signal's expression is repeated in
+            the total and in the reasons, which costs more to plan than to
+            run)"""
         company_model = self.env["res.company"]
         now = self.env.cr.now()
         # the day of the transaction's clock, as the forecast reads it: the
@@ -417,7 +422,7 @@ class CrmLead(models.Model):
         )
         return SQL(
             """
-                health_input AS (
+                health_input AS %(materialized)s (
                     SELECT lead.id,
                            %(is_open)s AS is_open,
                            stage.health_usual_days::float8 AS usual_days,
@@ -441,7 +446,7 @@ class CrmLead(models.Model):
                       FROM %(leads)s
                      WHERE %(lead_filter)s
                 ),
-                health_points AS (
+                health_points AS %(materialized)s (
                     SELECT id, is_open, %(points)s, %(figures)s FROM health_input
                 ),
                 health_value AS (
@@ -468,6 +473,7 @@ class CrmLead(models.Model):
             weights=weights,
             leads=leads,
             lead_filter=lead_filter,
+            materialized=SQL("MATERIALIZED" if materialized else ""),
             points=points,
             figures=figures,
             total=total,
@@ -571,7 +577,9 @@ class CrmLead(models.Model):
             """,
             forecast=query,
             health_value=self._get_health_value_sql(
-                self._get_health_leads_sql(lead_relation), SQL("TRUE")
+                self._get_health_leads_sql(lead_relation),
+                SQL("TRUE"),
+                materialized=True,
             ),
         ), [*fnames, "health_score", "health_score_reasons"]
 
