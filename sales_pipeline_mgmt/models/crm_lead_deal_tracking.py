@@ -84,8 +84,9 @@ class CrmLead(models.Model):
         return statements
 
     def _invalidate_stage_move_extra_caches(self):
-        super()._invalidate_stage_move_extra_caches()
+        res = super()._invalidate_stage_move_extra_caches()
         self.env["crm.lead.deal.history"].invalidate_model()
+        return res
 
     def _get_deal_history_move_values(self):
         """One list per column (lead_id, is_deal, then DEAL_HISTORY_COLUMNS)
