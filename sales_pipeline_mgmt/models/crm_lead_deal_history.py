@@ -189,7 +189,15 @@ class CrmLeadDealHistory(models.Model):
                            write_uid = %(uid)s
                       FROM changed
                      WHERE history.id = changed.current_id
-                       AND NOT (changed.same_moment AND changed.is_deal)
+                       AND NOT changed.same_moment
+                ),
+                -- a row written in the same transaction by a lead that is no
+                -- longer a deal: the row before it ended at the same moment
+                dropped AS (
+                    DELETE FROM crm_lead_deal_history history
+                     USING changed
+                     WHERE history.id = changed.current_id
+                       AND changed.same_moment AND NOT changed.is_deal
                 ),
                 -- the writes of one transaction (an action writing several
                 -- times, as marking lost does) make one row: the last values

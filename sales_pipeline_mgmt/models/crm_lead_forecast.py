@@ -270,7 +270,9 @@ class CrmLead(models.Model):
         )
 
     @api.model
-    def _get_forecast_new_value_sql(self, leads, lead_filter, statistics=None):
+    def _get_forecast_new_value_sql(
+        self, leads, lead_filter, statistics=None, materialized=False
+    ):
         """``WITH ... new_value AS (...)``: the forecast fields of the leads of
         ``leads`` (see _get_forecast_leads_sql) matching ``lead_filter``, one
         row per lead with its ``id`` and a column per forecast field. The only
@@ -319,7 +321,7 @@ class CrmLead(models.Model):
             )
         else:
             forecast = self._get_historical_forecast_sql(
-                statistics, measure_inputs, leads, lead_filter, now
+                statistics, measure_inputs, leads, lead_filter, now, materialized
             )
         return SQL(
             """
@@ -395,25 +397,67 @@ class CrmLead(models.Model):
         self.env["crm.lead.forecast.stat"].invalidate_model()
         return count
 
-    # crm_lead columns the forecast reads, and their types, for the leads
-    # given from the cache (see _refresh_moved_leads_forecast)
-    _forecast_input_columns = (
-        ("id", "int4"),
-        ("active", "bool"),
-        ("company_id", "int4"),
-        ("date_closed", "timestamp"),
-        ("date_deadline", "date"),
-        ("expected_revenue", "numeric"),
-        ("probability", "float8"),
-        ("stage_id", "int4"),
-        ("standard_stage_id", "int4"),
-        ("team_id", "int4"),
-    )
+    @api.model
+    def _get_moved_lead_input_columns(self):
+        """{crm_lead column: SQL type} of the moved leads' values that the
+        statement of _refresh_moved_leads_forecast reads from the cache (the
+        relation ``moved``); extend it with what an extension of
+        _get_moved_leads_values_sql reads."""
+        return {
+            "id": "int4",
+            "active": "bool",
+            "company_id": "int4",
+            "date_closed": "timestamp",
+            "date_deadline": "date",
+            "expected_revenue": "numeric",
+            "probability": "float8",
+            "stage_id": "int4",
+            "standard_stage_id": "int4",
+            "team_id": "int4",
+        }
+
+    def _get_moved_lead_input_rows(self, columns):
+        """The values of ``columns`` for each lead of ``self``, from the cache
+        (a stored computed field such as crm's probability is computed here
+        from the new stage rather than at the flush), one list per column."""
+        values = []
+        for fname in columns:
+            field = self._fields[fname]
+            if field.type == "many2one":
+                values.append([lead[fname].id or None for lead in self])
+            elif field.type in ("boolean", "integer", "float", "monetary"):
+                values.append([lead[fname] for lead in self])
+            else:
+                values.append([lead[fname] or None for lead in self])
+        return values
+
+    def _get_moved_leads_values_sql(self):
+        """The SELECT of the values the moved leads of ``self`` get (``id``,
+        then one column per field name returned), reading their new values
+        from the relation ``moved`` (see _get_moved_lead_input_columns):
+        (SQL, field names). Extend it to compute more of a move in the same
+        statement."""
+        statistics = self.env["crm.lead.forecast.stat"]._get_statistics_sql(
+            self.env.cr.now(), recompute=False
+        )
+        new_value = self._get_forecast_new_value_sql(
+            self._get_forecast_leads_sql(SQL("moved lead")),
+            SQL("TRUE"),
+            statistics,
+            materialized=True,
+        )
+        fnames = self._get_forecast_fields()
+        return SQL(
+            "%s SELECT id, %s FROM new_value",
+            new_value,
+            SQL(", ").join(map(SQL.identifier, fnames)),
+        ), fnames
 
     def _refresh_moved_leads_forecast(self):
         """Recompute the forecast of the leads of ``self`` (which just changed
         stage) from the saved statistics of their new stage, and put it in the
-        cache as changed values.
+        cache as changed values, with what the extensions of
+        _get_moved_leads_values_sql compute in the same statement.
 
         The forecast is read by one SELECT over the leads' new values, taken
         from the cache, with the same SQL as the full refresh: the fields then
@@ -424,47 +468,23 @@ class CrmLead(models.Model):
         if not self:
             return
         self._flush_forecast_inputs()
-        # the values crm's write leaves in the cache (probability is
-        # recomputed from the new stage here rather than at the flush)
-        rows = [
-            (
-                lead.id,
-                lead.active,
-                lead.company_id.id,
-                lead.date_closed or None,
-                lead.date_deadline or None,
-                lead.expected_revenue,
-                lead.probability,
-                lead.stage_id.id,
-                lead.stage_id.standard_stage_id.id,
-                lead.team_id.id,
-            )
-            for lead in self
-        ]
-        lead_relation = SQL(
-            "unnest(%s) AS lead(%s)",
+        columns = self._get_moved_lead_input_columns()
+        moved = SQL(
+            "unnest(%s) AS moved(%s)",
             SQL(", ").join(
-                SQL("%s::%s[]", list(column), SQL(column_type))
-                for column, (_name, column_type) in zip(
-                    zip(*rows, strict=True), self._forecast_input_columns, strict=True
+                SQL("%s::%s[]", values, SQL(columns[fname]))
+                for fname, values in zip(
+                    columns, self._get_moved_lead_input_rows(columns), strict=True
                 )
             ),
-            SQL(", ").join(
-                SQL.identifier(name) for name, _type in self._forecast_input_columns
-            ),
+            SQL(", ").join(map(SQL.identifier, columns)),
         )
-        statistics = self.env["crm.lead.forecast.stat"]._get_statistics_sql(
-            self.env.cr.now(), recompute=False
-        )
-        new_value = self._get_forecast_new_value_sql(
-            self._get_forecast_leads_sql(lead_relation), SQL("TRUE"), statistics
-        )
-        fnames = self._get_forecast_fields()
+        query, fnames = self._get_moved_leads_values_sql()
         self.env.cr.execute(
             SQL(
-                "%s SELECT id, %s FROM new_value",
-                new_value,
-                SQL(", ").join(map(SQL.identifier, fnames)),
+                "WITH moved AS (SELECT * FROM %s) SELECT * FROM (%s) moved_value",
+                moved,
+                query,
             )
         )
         values = {row[0]: row[1:] for row in self.env.cr.fetchall()}
@@ -486,16 +506,21 @@ class CrmLead(models.Model):
 
     @api.model
     def _get_historical_forecast_sql(
-        self, statistics, measure_inputs, leads, lead_filter, now
+        self, statistics, measure_inputs, leads, lead_filter, now, materialized=False
     ):
         """The CTEs ``target`` and ``forecast`` of _write_historical_forecast:
         each lead's level (won, lost, team, all teams or its own), probability,
-        sample and predicted closing, from the statistics of its stage."""
+        sample and predicted closing, from the statistics of its stage.
+
+        :param bool materialized: compute each CTE once rather than inline it
+            where it is read, for a few leads: inlined, the expressions of the
+            level and probability are repeated in every column that reads
+            them, which costs more to plan than to run"""
         won, lost = self._pipeline_state_sql()
         return SQL(
             """
                 %(statistics)s
-                target AS (
+                target AS %(materialized)s (
                     SELECT %(measure_inputs)s,
                            lead.date_closed,
                            CASE WHEN %(won)s THEN 'won'
@@ -524,7 +549,7 @@ class CrmLead(models.Model):
                                 = COALESCE(lead.company_id, 0)
                      WHERE %(lead_filter)s
                 ),
-                forecast AS (
+                forecast AS %(materialized)s (
                     SELECT target.*,
                            CASE level
                                 WHEN 'won' THEN 100.0
@@ -557,6 +582,7 @@ class CrmLead(models.Model):
             today=now.date(),
             won=won,
             lost=lost,
+            materialized=SQL("MATERIALIZED" if materialized else ""),
             min_sample=self.env["res.company"]._get_forecast_setting_sql(
                 "forecast_min_sample"
             ),

@@ -214,7 +214,9 @@ class CrmLead(models.Model):
         res = super().write(vals)
         if not self.ids:
             return res
-        if HEALTH_SCORE_INPUTS.intersection(vals):
+        # a write of the stage alone: the moved leads are scored with their
+        # move (_get_moved_leads_values_sql), the others keep their inputs
+        if HEALTH_SCORE_INPUTS.intersection(vals) - {"stage_id"}:
             if "expected_revenue" in vals:
                 # the score counts the lowered amounts in the deal history,
                 # which records at commit otherwise
@@ -369,25 +371,29 @@ class CrmLead(models.Model):
             ),
         ]
 
-    @api.model
-    def _refresh_health_scores(self, lead_filter):
-        """Score the leads matching ``lead_filter`` (SQL on the alias
-        ``lead``) in one UPDATE, the only writer of the score: open
-        opportunities get their score and reasons, other leads none. Rows whose
-        values do not change are not rewritten, so a second run changes
-        nothing.
-
-        :return: number of leads updated
-        """
+    def _flush_health_score_inputs(self):
+        """Flush what the score reads besides the leads themselves."""
         company_model = self.env["res.company"]
-        # only what the statement reads: flushing every field in the middle
-        # of crm's own writes (merge) would recompute its probabilities early
-        self.flush_model(self._get_health_score_read_fields())
         self.env["crm.lead.deal.history"].flush_model(
             ["lead_id", "date_from", "expected_revenue"]
         )
         self.env["crm.stage"].flush_model(["is_won", "health_usual_days"])
         company_model.flush_model(company_model._get_health_score_setting_fields())
+
+    @api.model
+    def _get_health_value_sql(self, leads, lead_filter, materialized=False):
+        """The CTEs ``health_input``, ``health_points`` and ``health_value``:
+        the score and reasons of the leads of ``leads`` (a FROM clause with
+        the columns of crm_lead the score reads, aliased ``lead``, joined to
+        its stage ``stage`` and company ``company``) matching
+        ``lead_filter``, one row per lead with its ``id``. The only place
+        they are computed.
+
+        :param bool materialized: compute each CTE once rather than inline it,
+            for a few leads (inlined, each signal's expression is repeated in
+            the total and in the reasons, which costs more to plan than to
+            run)"""
+        company_model = self.env["res.company"]
         now = self.env.cr.now()
         # the day of the transaction's clock, as the forecast reads it: the
         # user's time zone would cost a query per write
@@ -425,10 +431,9 @@ class CrmLead(models.Model):
             )
             for index, (code, *_rest) in enumerate(signals)
         )
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH health_input AS (
+        return SQL(
+            """
+                health_input AS %(materialized)s (
                     SELECT lead.id,
                            %(is_open)s AS is_open,
                            stage.health_usual_days::float8 AS usual_days,
@@ -449,15 +454,13 @@ class CrmLead(models.Model):
                            COALESCE(lead.historical_probability, 100)
                                AS stage_probability,
                            %(weights)s
-                      FROM crm_lead lead
-                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                      LEFT JOIN res_company company ON company.id = lead.company_id
+                      FROM %(leads)s
                      WHERE %(lead_filter)s
                 ),
-                health_points AS (
+                health_points AS %(materialized)s (
                     SELECT id, is_open, %(points)s, %(figures)s FROM health_input
                 ),
-                new_value AS (
+                health_value AS (
                     SELECT id,
                            CASE WHEN is_open
                                 THEN GREATEST(0, LEAST(100, 100 - (%(total)s)))
@@ -472,31 +475,124 @@ class CrmLead(models.Model):
                            END AS health_score_reasons
                       FROM health_points
                 )
+            """,
+            is_open=self._get_open_opportunity_sql("lead", "stage"),
+            now=now,
+            last_contact=self._get_health_last_contact_sql(),
+            contact_days_tolerated=setting("health_contact_days"),
+            decrease_count=self._get_health_amount_decrease_sql(),
+            weights=weights,
+            leads=leads,
+            lead_filter=lead_filter,
+            materialized=SQL("MATERIALIZED" if materialized else ""),
+            points=points,
+            figures=figures,
+            total=total,
+            reason_rows=reason_rows,
+        )
+
+    @api.model
+    def _get_health_leads_sql(self, lead_relation):
+        """The FROM clause the score reads leads from: ``lead_relation``
+        (aliased ``lead``) joined to the lead's stage and company."""
+        return SQL(
+            """
+                      %s
+                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                      LEFT JOIN res_company company ON company.id = lead.company_id
+            """,
+            lead_relation,
+        )
+
+    @api.model
+    def _refresh_health_scores(self, lead_filter):
+        """Score the leads matching ``lead_filter`` (SQL on the alias
+        ``lead``) in one UPDATE, the only writer of the score besides a stage
+        move (see _get_moved_leads_values_sql): open opportunities get their
+        score and reasons, other leads none. Rows whose values do not change
+        are not rewritten, so a second run changes nothing.
+
+        :return: number of leads updated
+        """
+        # only what the statement reads: flushing every field in the middle
+        # of crm's own writes (merge) would recompute its probabilities early
+        self.flush_model(self._get_health_score_read_fields())
+        self._flush_health_score_inputs()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH %(health_value)s
                 UPDATE crm_lead lead
-                   SET health_score = new_value.health_score,
-                       health_score_reasons = new_value.health_score_reasons
-                  FROM new_value
-                 WHERE lead.id = new_value.id
+                   SET health_score = health_value.health_score,
+                       health_score_reasons = health_value.health_score_reasons
+                  FROM health_value
+                 WHERE lead.id = health_value.id
                    AND (lead.health_score, lead.health_score_reasons)
                        IS DISTINCT FROM
-                       (new_value.health_score, new_value.health_score_reasons)
+                       (health_value.health_score, health_value.health_score_reasons)
                 """,
-                is_open=self._get_open_opportunity_sql("lead", "stage"),
-                now=now,
-                last_contact=self._get_health_last_contact_sql(),
-                contact_days_tolerated=setting("health_contact_days"),
-                decrease_count=self._get_health_amount_decrease_sql(),
-                weights=weights,
-                lead_filter=lead_filter,
-                points=points,
-                figures=figures,
-                total=total,
-                reason_rows=reason_rows,
+                health_value=self._get_health_value_sql(
+                    self._get_health_leads_sql(SQL("crm_lead lead")), lead_filter
+                ),
             )
         )
         count = self.env.cr.rowcount
         self.invalidate_model(["health_score", "health_score_reasons"])
         return count
+
+    # ------------------------------------------------------------
+    # STAGE MOVE
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_moved_lead_input_columns(self):
+        return {
+            **super()._get_moved_lead_input_columns(),
+            "type": "varchar",
+            "create_date": "timestamp",
+            "date_last_stage_update": "timestamp",
+            "date_last_contact": "timestamp",
+            "is_stalled": "bool",
+            "close_date_slip_count": "int4",
+            "skipped_stage_count": "int4",
+        }
+
+    def _get_moved_leads_values_sql(self):
+        """Score the moved leads in the statement of their forecast, from
+        their new values and the forecast it computes: the score then reaches
+        the database with crm's own update of the moved leads, where an
+        UPDATE of its own would plan a join over crm_lead and rewrite each
+        moved lead's row (the score is indexed) a second time."""
+        query, fnames = super()._get_moved_leads_values_sql()
+        self._flush_health_score_inputs()
+        forecast_columns = (
+            "historical_probability",
+            "predicted_close_date",
+            "is_close_date_optimistic",
+        )
+        lead_relation = SQL(
+            "(SELECT moved.*, %s FROM moved"
+            " JOIN forecast_value ON forecast_value.id = moved.id) lead",
+            SQL(", ").join(
+                SQL.identifier("forecast_value", fname) for fname in forecast_columns
+            ),
+        )
+        return SQL(
+            """
+            WITH forecast_value AS (%(forecast)s),
+            %(health_value)s
+            SELECT forecast_value.*, health_value.health_score,
+                   health_value.health_score_reasons
+              FROM forecast_value
+              LEFT JOIN health_value ON health_value.id = forecast_value.id
+            """,
+            forecast=query,
+            health_value=self._get_health_value_sql(
+                self._get_health_leads_sql(lead_relation),
+                SQL("TRUE"),
+                materialized=True,
+            ),
+        ), [*fnames, "health_score", "health_score_reasons"]
 
     # ------------------------------------------------------------
     # DAILY JOB

@@ -137,15 +137,15 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _on_stage_moved(self, previous_stages):
-        res = super()._on_stage_moved(previous_stages)
         # new leads are not stalled; the moved ones' flags are in the cache
-        # crm's own write filled
+        # crm's own write filled. Cleared before the other reactions, which
+        # read the flag from the cache (the health score of the moved leads)
         stalled_leads = self.filtered(
             lambda lead: lead.id in previous_stages and lead.is_stalled
         )
         if stalled_leads:
             stalled_leads._reset_stall()
-        return res
+        return super()._on_stage_moved(previous_stages)
 
     # ------------------------------------------------------------
     # PIPELINE HEALTH: PAUSE AND STALL RESET

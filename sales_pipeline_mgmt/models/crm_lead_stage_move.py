@@ -338,14 +338,16 @@ class CrmLead(models.Model):
             if skipped or move_type == "backward":
                 counters[lead.id] = (skipped, int(move_type == "backward"))
         close_ids = self.ids if any(previous_stages.values()) else []
-        self._write_stage_history(close_ids, vals_list, now)
+        self._write_stage_history(close_ids, vals_list, now, bool(previous_stages))
         if counters:
             self._increment_move_counters(counters)
         return vals_list
 
-    def _write_stage_history(self, close_ids, vals_list, now):
+    def _write_stage_history(self, close_ids, vals_list, now, is_move=True):
         """End at ``now`` the open stays of the leads ``close_ids`` and insert
-        the stays ``vals_list``, in one statement.
+        the stays ``vals_list``, in one statement (with what the extensions of
+        _get_stage_move_statements add when ``is_move``: the leads of
+        ``self`` changed stage, rather than got their first one).
 
         History rows are written by the addon only (users have read access):
         the rows describe the moves the current user was allowed to make."""
@@ -363,6 +365,8 @@ class CrmLead(models.Model):
             history_model.create(vals_list)
             return
         statements = self._get_stage_move_statements(close_ids, vals_list, now)
+        if is_move:
+            statements += self._get_stage_move_extra_statements(now)
         if len(statements) > 1:
             # data-modifying WITHs: all run on the same snapshot, each on rows
             # of its own (the update of the stays touches only those that
@@ -381,6 +385,19 @@ class CrmLead(models.Model):
             self.env.cr.execute(statement)
         history_model.invalidate_model(["date_out", "duration_days"])
         self.invalidate_recordset(["stage_history_ids"])
+        if is_move:
+            self._invalidate_stage_move_extra_caches()
+
+    def _get_stage_move_extra_statements(self, now):
+        """Data-modifying statements (without RETURNING) that save more of a
+        move of the leads of ``self`` (in their new stage, with the values
+        crm's write left in the cache) in the same round trip as the stays;
+        see _invalidate_stage_move_extra_caches."""
+        return []
+
+    def _invalidate_stage_move_extra_caches(self):
+        """Invalidate what the statements of _get_stage_move_extra_statements
+        wrote, once they ran."""
 
     def _get_stage_move_statements(self, close_ids, vals_list, now):
         """The data-modifying statements (UPDATE, INSERT or DELETE, without

@@ -1,6 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
@@ -129,6 +130,47 @@ class TestDealHistory(DealHistoryCommon):
             rows = self._rows(lead)
             self.assertEqual(len(rows), 2)
             self.assertFalse(rows[1].team_id)
+
+    def test_a_stage_move_records_its_row_with_the_move(self):
+        with self._pinned(T0):
+            lead = self._create_opportunity(expected_revenue=100)
+            prospect = self._create_opportunity(expected_revenue=50)
+        history_model = type(self.env["crm.lead.deal.history"])
+        with (
+            patch.object(
+                history_model,
+                "_record_deal_changes",
+                autospec=True,
+                side_effect=history_model._record_deal_changes,
+            ) as spy,
+            self._pinned(T0 + timedelta(days=1)),
+        ):
+            (lead | prospect).write({"stage_id": self.stage_qualified.id})
+            lead.write({"stage_id": self.stage_proposal.id})
+            self.env.cr.flush()
+            # the moves recorded their rows: nothing is left for the commit
+            self.assertEqual(spy.call_count, 0)
+            # its amount changed in the same transaction: still one row, with
+            # the last values
+            lead.write({"expected_revenue": 300})
+            # no longer an opportunity: its current row ends
+            prospect.write({"type": "lead"})
+            prospect.write({"stage_id": self.stage_new.id})
+            self.env.cr.flush()
+        rows = self._rows(lead)
+        self.assertEqual(len(rows), 2)
+        self.assertEqual(rows[0].date_to, T0 + timedelta(days=1))
+        self.assertEqual(
+            self._values(rows[1]),
+            (self.stage_proposal, 300, False, self.user_salesman, self.team, "open"),
+        )
+        self.assertEqual(rows[1].date_from, T0 + timedelta(days=1))
+        self.assertFalse(rows[1].date_to)
+        self.assertEqual(rows[1].changed_by_id, self.env.user)
+        rows = self._rows(prospect)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows.date_to, T0 + timedelta(days=1))
+        self.assertEqual(rows.stage_id, self.stage_new)
 
     def test_deleting_a_lead_deletes_its_history(self):
         lead = self._create_opportunity()

@@ -257,6 +257,52 @@ class TestHealthScore(SalesPipelineCommon):
         )
         self.assertEqual([deal["id"] for deal in deals], lead_2.ids)
 
+    def test_a_stage_move_scores_the_moved_lead_as_the_daily_job_would(self):
+        lead = self._slipping_lead()
+        with self._pinned(T0 - timedelta(days=2)):
+            lead._write_stall_flags([(lead.id, T0 - timedelta(days=2), None)])
+        self._score(lead)
+        self.assertIn("stalled", [code for code, *_rest in lead.health_score_reasons])
+        # what the creation queued for the commit
+        self.env.cr.flush()
+        lead_model = type(self.env["crm.lead"])
+        with (
+            patch.object(
+                lead_model,
+                "_refresh_health_scores",
+                autospec=True,
+                side_effect=lead_model._refresh_health_scores,
+            ) as spy,
+            self._pinned(T0),
+        ):
+            lead.write({"stage_id": self.stage_negotiation.id})
+            self.env.cr.flush()
+        # scored with the move, not by a statement of its own
+        self.assertEqual(spy.call_count, 0)
+        lead.invalidate_recordset()
+        # in Negotiation since now: no slow stage, no stall, in contact now;
+        # closing date slips: 2 x 10 = 20; closing date passed: 20; stage
+        # probability 60 %: 8; skipped stages: Qualified before, none now: 5.
+        # 100 - (20 + 20 + 8 + 5) = 47
+        self.assertEqual(lead.health_score, 47)
+        self.assertEqual(
+            lead.health_score_reasons,
+            [
+                ["close_date_slip", 20, 2],
+                ["overdue", 20, 3],
+                ["stage_probability", 8, 60],
+                ["skipped_stage", 5, 1],
+            ],
+        )
+        # the daily job's statement finds nothing to change
+        with self._pinned(T0):
+            self.assertEqual(
+                self.env["crm.lead"]._refresh_health_scores(
+                    SQL("lead.id = %s", lead.id)
+                ),
+                0,
+            )
+
     def test_input_writes_rescore_the_written_leads_in_one_statement(self):
         with self._pinned(T0):
             leads = self.env["crm.lead"].create(

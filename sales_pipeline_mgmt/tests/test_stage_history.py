@@ -276,19 +276,18 @@ class TestStageHistoryQueries(SalesPipelineCommon):
                 )
             added[count] = with_addon - without_addon
         # whatever the batch size: one statement closes the current stays and
-        # inserts the new ones, one SELECT computes the moved leads' forecast,
-        # and the flush reads the company currency that rounds its monetary
-        # fields (which crm's tracking reads at commit anyway), then one
-        # statement scores the moved leads after one reads the last contact
-        # it uses; the deal history is recorded at commit, see the guard below
-        self.assertEqual(added, {1: 6, 50: 6})
+        # deal history rows and inserts the new ones, one SELECT computes the
+        # moved leads' forecast and health score, and the flush reads the
+        # company currency that rounds its monetary fields (which crm's
+        # tracking reads at commit anyway) and the last contact (measured)
+        self.assertEqual(added, {1: 4, 50: 4})
 
     @users("spm_manager")
     def test_stage_write_query_count_guard(self):
         # measured, mail tracking of the moved leads included; the addon's
-        # share is the 6 queries of the test above and the deal history's
-        # statement at commit
-        for count, expected in ((1, 34), (50, 419)):
+        # share is the 4 queries of the test above (nothing left for the
+        # commit)
+        for count, expected in ((1, 31), (50, 416)):
             leads = self._create_leads(count)
             leads.write({"stage_id": self.stage_qualified.id})
             self.env.flush_all()
