@@ -149,7 +149,8 @@ def _fill_lead_columns(env):
     env["mail.message"].flush_model(
         ["model", "res_id", "date", "message_type", "mail_activity_type_id"]
     )
-    # the forecast's input columns, with the standard stage of the stage
+    # the columns of crm_lead the forecast reads (those a stage move gives
+    # it), with the standard stage of the stage
     lead_relation = SQL(
         """(SELECT %(columns)s
               FROM crm_lead fill_lead
@@ -159,7 +160,7 @@ def _fill_lead_columns(env):
             SQL("fill_stage.standard_stage_id")
             if column == "standard_stage_id"
             else SQL.identifier("fill_lead", column)
-            for column, _type in lead_model._forecast_input_columns
+            for column in lead_model._get_moved_lead_input_columns()
         ),
     )
     new_value = lead_model._get_forecast_new_value_sql(
