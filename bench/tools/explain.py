@@ -11,7 +11,8 @@ read_group of the Stage Analysis pivot), forecast (same for the forecast
 pivot), kpis (get_pipeline_kpis, all teams, 12 months), dashboard
 (get_pipeline_dashboard, all teams, the last 12 months against the 12
 before, as the benchmark loads it), changes (get_pipeline_changes, the last 7
-days, all teams). ``--top N`` EXPLAIN ANALYZEs the N slowest statements (1 by
+days, all teams), over_time (get_pipeline_over_time, 53 weeks, all
+teams). ``--top N`` EXPLAIN ANALYZEs the N slowest statements (1 by
 default).
 """
 
@@ -79,6 +80,9 @@ def scenarios(env):
     def changes():
         env["crm.lead"].with_user(manager).get_pipeline_changes({})
 
+    def over_time():
+        env["crm.lead"].with_user(manager).get_pipeline_over_time({"interval": "week"})
+
     return {
         "stage_write": stage_write,
         "stage_analysis": stage_analysis,
@@ -86,6 +90,7 @@ def scenarios(env):
         "kpis": kpis,
         "dashboard": dashboard,
         "changes": changes,
+        "over_time": over_time,
     }
 
 

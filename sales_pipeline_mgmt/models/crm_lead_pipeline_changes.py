@@ -529,13 +529,19 @@ class CrmLead(models.Model):
                                ELSE COALESCE(history.probability, 0) / 100.0
                            END AS historical,
                            -- the first point at or after date_from, the first
-                           -- point at or after date_to (it is out from there)
-                           GREATEST(CEIL(EXTRACT(EPOCH FROM history.date_from
-                                                 - %(first)s) / %(seconds)s), 0)
+                           -- point at or after date_to (it is out from there),
+                           -- in float8: EXTRACT returns a numeric, whose
+                           -- arithmetic on every row cost more than the scan
+                           GREATEST(CEIL(date_part('epoch', history.date_from
+                                                   - %(first)s) / %(seconds)s), 0)
                                AS point_in,
-                           CEIL(EXTRACT(EPOCH FROM history.date_to - %(first)s)
+                           CEIL(date_part('epoch', history.date_to - %(first)s)
                                 / %(seconds)s) AS point_out
-                      FROM crm_lead_deal_history history
+                      -- the rows the user may read as a plain subquery that
+                      -- PostgreSQL merges into this one: one pass over the
+                      -- rows of the period, where "id IN (rows the user may
+                      -- read)" read them twice
+                      FROM (%(visible)s) AS history
                       LEFT JOIN res_company company
                              ON company.id = history.company_id
                       LEFT JOIN crm_lead_forecast_stat team_stat
@@ -548,8 +554,7 @@ class CrmLead(models.Model):
                             AND company_stat.team_id IS NULL
                             AND COALESCE(company_stat.company_id, 0)
                                 = COALESCE(history.company_id, 0)
-                     WHERE history.id IN (%(visible)s)
-                       AND %(scope)s
+                     WHERE %(scope)s
                 ),
                 moves AS (
                     SELECT stage_id, point_in AS point, COUNT(*) AS count,
@@ -588,7 +593,7 @@ class CrmLead(models.Model):
                 first=first,
                 seconds=seconds,
                 count=count,
-                visible=query.select(),
+                visible=query.select(SQL("%s.*", SQL.identifier(query.table))),
                 scope=self._get_pipeline_changes_scope_sql(options),
             )
         )
