@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "security/sales_pipeline_mgmt_security.xml",
         "security/crm_lead_deal_history_security.xml",
+        "security/crm_lead_stage_analysis_summary_security.xml",
         "data/crm_standard_stage_data.xml",
         "data/mail_activity_type_data.xml",
         "views/crm_standard_stage_views.xml",
@@ -36,6 +37,7 @@
         "views/res_config_settings_views.xml",
         "views/res_config_settings_deal_history_views.xml",
         "data/crm_lead_deal_history_cron_data.xml",
+        "data/crm_lead_stage_analysis_summary_cron_data.xml",
         "views/sales_pipeline_mgmt_menus.xml",
     ],
     "demo": ["demo/sales_pipeline_mgmt_demo.xml"],
@@ -55,4 +57,5 @@
     "application": False,
     "installable": True,
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
 }

@@ -256,3 +256,9 @@ def post_init_hook(env):
     _fill_lead_columns(env)
     # the indexes of the pipeline figures, built once the columns are filled
     env["crm.lead"]._create_pipeline_figures_indexes()
+
+
+def uninstall_hook(env):
+    # the stage history's table goes with the addon, its triggers with it;
+    # the functions they ran stay unless dropped
+    env["crm.lead.stage.analysis.summary"]._drop_functions()

@@ -1,15 +1,59 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import bisect
+import functools
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import pytz
+
 from odoo import api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL, frozendict
 
 from ..models.crm_lead_stage_history import MOVE_TYPES
+
+# What crm.lead.stage.analysis.summary can answer (see _summary_can_group)
+SUMMARY_GROUPBYS = {"stage_id", "date_in:month", "date_in:quarter", "date_in:year"}
+SUMMARY_AGGREGATES = {
+    "__count",
+    "duration_days:avg",
+    "duration_days:sum",
+    "duration_total_days:avg",
+    "duration_total_days:sum",
+}
+# field: the operators allowed (None: any), for the fields the summary keeps
+# as they are on the stays; the lead's salesperson and company are integers
+# there, compared to ids only
+SUMMARY_DOMAIN_FIELDS = {
+    "stage_id": None,
+    "lead_type": None,
+    "lead_user_id": ("=", "!=", "in", "not in"),
+    "lead_company_id": ("=", "!=", "in", "not in"),
+}
 
 LEAD_STATES = [
     ("open", "Open"),
     ("won", "Won"),
     ("lost", "Lost"),
 ]
+
+
+@functools.lru_cache(maxsize=64)
+def _whole_hour_timezone(tz_name):
+    """Whether the timezone ``tz_name`` (UTC when unset or unknown, as
+    read_group takes it) has been a whole number of hours from UTC since
+    1970: its months then start on an hour of UTC."""
+    if tz_name not in pytz.all_timezones_set:
+        return True
+    tz = pytz.timezone(tz_name)
+    infos = getattr(tz, "_transition_info", None)
+    if infos is None:
+        offsets = [tz.utcoffset(datetime(2000, 1, 1))]
+    else:
+        start = bisect.bisect_right(tz._utc_transition_times, datetime(1970, 1, 1))
+        offsets = [info[0] for info in infos[max(start - 1, 0) :]]
+    return all(offset.total_seconds() % 3600 == 0 for offset in offsets)
 
 
 class CrmLeadStageAnalysis(models.Model):
@@ -136,6 +180,171 @@ class CrmLeadStageAnalysis(models.Model):
             self.env.cr.now(),
             SQL.identifier(alias, "date_in"),
         )
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        if (
+            not having
+            and not offset
+            and limit is None
+            and self._summary_can_group(domain, groupby, aggregates, order)
+        ):
+            return self._read_group_summary(domain, groupby, aggregates, order)
+        with self._aggregation_settings():
+            return super()._read_group(
+                domain,
+                groupby=groupby,
+                aggregates=aggregates,
+                having=having,
+                offset=offset,
+                limit=limit,
+                order=order,
+            )
+
+    # ------------------------------------------------------------
+    # SUMMARY
+    # ------------------------------------------------------------
+
+    def _summary_can_group(self, domain, groupby, aggregates, order):
+        """Whether the groups asked for can be summed from the summary
+        (crm.lead.stage.analysis.summary) instead of every stay: groups by
+        stage and month, quarter or year of entry in a timezone of whole
+        hours, the count and days measures, a domain on the summary's
+        columns only, and no current stay entered after now (a stay counts
+        at least 0 days, which a sum of entry times cannot state)."""
+        if not set(groupby) <= SUMMARY_GROUPBYS:
+            return False
+        if not set(aggregates) <= SUMMARY_AGGREGATES:
+            return False
+        if order and not all(
+            term.split()[0] in groupby for term in order.split(",") if term.strip()
+        ):
+            return False
+        for leaf in expression.normalize_domain(list(domain)):
+            if not expression.is_leaf(leaf) or leaf in (
+                expression.TRUE_LEAF,
+                expression.FALSE_LEAF,
+            ):
+                continue
+            fname, operator, value = leaf
+            if fname not in SUMMARY_DOMAIN_FIELDS:
+                return False
+            allowed = SUMMARY_DOMAIN_FIELDS[fname]
+            if allowed and operator not in allowed:
+                return False
+            values = value if isinstance(value, list | tuple) else [value]
+            if allowed and not all(
+                isinstance(item, int) or item is False for item in values
+            ):
+                return False
+        if "date_in:" in ",".join(groupby) and not _whole_hour_timezone(
+            self.env.context.get("tz")
+        ):
+            return False
+        # the summary is kept by the stays' triggers: pending writes of the
+        # stays, and of the lead's columns they repeat, are flushed first
+        self.env["crm.lead"].flush_model(["company_id", "type", "user_id"])
+        self.env["crm.lead.stage.history"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT EXISTS (SELECT FROM crm_lead_stage_history
+                                WHERE date_in > %s AND duration_days IS NULL)
+                """,
+                self.env.cr.now(),
+            )
+        )
+        return not self.env.cr.fetchone()[0]
+
+    def _read_group_summary(self, domain, groupby, aggregates, order):
+        """``_read_group`` of the stays, summed from the summary: the same
+        groups, in the same order, with the same values (the days of the
+        current stays up to now, from their count and summed entry times)."""
+        self.browse().check_access("read")
+        summary_model = self.env["crm.lead.stage.analysis.summary"]
+        rows = summary_model._read_group(
+            domain,
+            groupby,
+            [
+                "stay_count:sum",
+                "current_count:sum",
+                "current_epoch:sum",
+                "finished_days:sum",
+            ],
+            # rows of deleted stays whose merge is pending sum to nothing
+            having=[("stay_count:sum", ">", 0)] if groupby else (),
+            order=order or None,
+        )
+        now = self.env.cr.now().replace(tzinfo=timezone.utc).timestamp()
+        result = []
+        for row in rows:
+            keys = row[: len(groupby)]
+            count, current, epochs, finished = row[len(groupby) :]
+            if not count:
+                if groupby:
+                    continue
+                result.append(
+                    tuple(self._read_group_empty_value(spec) for spec in aggregates)
+                )
+                continue
+            total = (finished or 0.0) + (current * now - (epochs or 0.0)) / 86400
+            values = {
+                "__count": count,
+                "duration_days:sum": total,
+                "duration_total_days:sum": total,
+                "duration_days:avg": total / count,
+                "duration_total_days:avg": total / count,
+            }
+            result.append((*keys, *(values[spec] for spec in aggregates)))
+        return result
+
+    @contextmanager
+    def _aggregation_settings(self):
+        """Run a grouping of the stays without JIT compilation and with a
+        larger work_mem, then put both settings back.
+
+        Every group of the pivot reads all the stays of the period: at a
+        million leads the plan's cost makes PostgreSQL compile it (about a
+        second per call, more than the aggregation itself), and with the
+        default work_mem the aggregation of millions of rows is sorted on
+        disk instead of hashed in memory. The settings are local to the
+        transaction and restored after the query (the ORM's own queries that
+        follow in the same request run as configured)."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT current_setting('jit'), current_setting('work_mem'),
+                       set_config('jit', 'off', TRUE),
+                       set_config('work_mem', %s, TRUE)
+                """,
+                self._get_aggregation_work_mem(),
+            )
+        )
+        jit, work_mem = cr.fetchone()[:2]
+        yield
+        # not in a finally: after an error the transaction is aborted, and
+        # its rollback (or the caller's savepoint's) restores both settings
+        cr.execute(
+            SQL(
+                "SELECT set_config('jit', %s, TRUE), set_config('work_mem', %s, TRUE)",
+                jit,
+                work_mem,
+            )
+        )
+
+    @api.model
+    def _get_aggregation_work_mem(self):
+        return "64MB"
 
     @property
     def _table_query(self):

@@ -10,6 +10,9 @@ from odoo.tools import SQL
 from odoo.addons.sales_pipeline_mgmt.models.crm_lead_stage_analysis import (
     CrmLead as StageAnalysisLead,
 )
+from odoo.addons.sales_pipeline_mgmt.report.crm_lead_stage_analysis import (
+    CrmLeadStageAnalysis,
+)
 
 from .common import T0, SalesPipelineCommon
 
@@ -49,6 +52,9 @@ class TestStageAnalysis(SalesPipelineCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # the report as a whole (not only the test's leads) is compared too:
+        # the leads that exist already are dropped, their stays with them
+        cls.env["crm.lead"].with_context(active_test=False).search([]).unlink()
         cls.team_2 = cls.env["crm.team"].create(
             {"name": "SPM Team 2", "company_id": cls.company_2.id}
         )
@@ -139,8 +145,9 @@ class TestStageAnalysis(SalesPipelineCommon):
     # stays: every stay joined to its lead (and the lead's stage), the record
     # rules read on the lead.
 
-    def _old_report_rows(self, user):
-        """{stay id: row} of the old report as ``user`` could read it."""
+    def _old_report_rows(self, user, scoped=True):
+        """{stay id: row} of the old report as ``user`` could read it (of
+        the test's leads, or of all leads when not ``scoped``)."""
         if user.has_group("sales_team.group_sale_salesman_all_leads"):
             personal = SQL("TRUE")
         else:
@@ -165,13 +172,15 @@ class TestStageAnalysis(SalesPipelineCommon):
                   FROM crm_lead_stage_history stay
                   JOIN crm_lead lead ON lead.id = stay.lead_id
                   JOIN crm_stage stage ON stage.id = lead.stage_id
-                 WHERE lead.id IN %(lead_ids)s
+                 WHERE %(scope)s
                    AND %(personal)s
                    AND (lead.company_id IN %(company_ids)s
                         OR lead.company_id IS NULL)
                 """,
                 now=NOW,
-                lead_ids=tuple(self.all_leads.ids),
+                scope=SQL("lead.id IN %s", tuple(self.all_leads.ids))
+                if scoped
+                else SQL("TRUE"),
                 personal=personal,
                 company_ids=tuple(user.company_ids.ids),
             )
@@ -197,9 +206,9 @@ class TestStageAnalysis(SalesPipelineCommon):
             for row in self.env.cr.fetchall()
         }
 
-    def _old_report(self, user, domain, groupby):
+    def _old_report(self, user, domain, groupby, scoped=True):
         """{group key: (count, total days, average days)} of the old report."""
-        rows = self._old_report_rows(user).values()
+        rows = self._old_report_rows(user, scoped).values()
         for fname, _operator, value in domain:
             rows = [row for row in rows if row[fname] == value]
         groups = defaultdict(list)
@@ -210,11 +219,12 @@ class TestStageAnalysis(SalesPipelineCommon):
             for key, days in groups.items()
         }
 
-    def _new_report(self, domain, groupby):
+    def _new_report(self, domain, groupby, scoped=True):
         analysis_model = self.env["crm.lead.stage.analysis"]
+        scope = [("lead_id", "in", self.all_leads.ids)] if scoped else []
         result = {}
         for group in analysis_model.read_group(
-            [("lead_id", "in", self.all_leads.ids)] + domain,
+            scope + domain,
             MEASURES,
             groupby,
             lazy=False,
@@ -234,13 +244,13 @@ class TestStageAnalysis(SalesPipelineCommon):
             )
         return result
 
-    def _assert_same_as_old_report(self):
+    def _assert_same_as_old_report(self, scoped=True):
         user = self.env.user
         with self._pinned(NOW):
             for domain in DOMAINS:
                 for groupby in GROUPBYS:
-                    old = self._old_report(user, domain, groupby)
-                    new = self._new_report(domain, groupby)
+                    old = self._old_report(user, domain, groupby, scoped)
+                    new = self._new_report(domain, groupby, scoped)
                     if "date_in:month" in groupby:
                         index = groupby.index("date_in:month")
                         old = {
@@ -266,6 +276,34 @@ class TestStageAnalysis(SalesPipelineCommon):
     @users("spm_other_company")
     def test_other_company_counts_what_the_old_report_counted(self):
         self._assert_same_as_old_report()
+
+    # The whole report: the pivot's own groupings (by stage, by month of
+    # entry) are summed from crm.lead.stage.analysis.summary, the others read
+    # the stays; both must count what the old report counted.
+
+    def _assert_whole_report_same_as_old_report(self):
+        with patch.object(
+            CrmLeadStageAnalysis,
+            "_read_group_summary",
+            autospec=True,
+            side_effect=CrmLeadStageAnalysis._read_group_summary,
+        ) as summary:
+            self._assert_same_as_old_report(scoped=False)
+        # [], stage, month, stage and month, for each of the 3 domains that
+        # the summary answers (no domain, opportunities, current stays: no)
+        self.assertEqual(summary.call_count, 4 * 2)
+
+    @users("spm_salesman")
+    def test_salesman_whole_report_counts_what_the_old_report_counted(self):
+        self._assert_whole_report_same_as_old_report()
+
+    @users("spm_manager")
+    def test_manager_whole_report_counts_what_the_old_report_counted(self):
+        self._assert_whole_report_same_as_old_report()
+
+    @users("spm_other_company")
+    def test_other_company_whole_report_counts_what_the_old_report_counted(self):
+        self._assert_whole_report_same_as_old_report()
 
     # ------------------------------------------------------------
     # Counted by hand
