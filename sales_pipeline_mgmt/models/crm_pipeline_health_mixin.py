@@ -3,8 +3,8 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -199,9 +199,7 @@ class CrmPipelineHealthMixin(models.AbstractModel):
                 "(%s, %s, %s::int[])",
                 res_id,
                 partners[user_id].id,
-                list(
-                    external.ids if partners[user_id].partner_share else default.ids
-                ),
+                list(external.ids if partners[user_id].partner_share else default.ids),
             )
             for res_id, user_id in sorted(pairs)
             if user_id in partners

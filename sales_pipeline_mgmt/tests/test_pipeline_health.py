@@ -602,6 +602,135 @@ class TestStallDetection(PipelineHealthCommon):
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestPipelineHealthActivities(PipelineHealthCommon):
+    """The jobs insert their activities and followers in SQL: what they
+    store must read as what mail.activity.create stores."""
+
+    def _stall_and_escalate(self, **values):
+        with self._pinned(T0):
+            lead = self._create_opportunity(**values)
+        # past twice New's 14 days: flagged and escalated in one pass
+        result = self._detect(T0 + timedelta(days=30))
+        return lead, result
+
+    def _followers(self, lead, user):
+        return self.env["mail.followers"].search(
+            [
+                ("res_model", "=", "crm.lead"),
+                ("res_id", "=", lead.id),
+                ("partner_id", "=", user.partner_id.id),
+            ]
+        )
+
+    def test_planned_activity_reads_as_one_the_orm_creates(self):
+        self.user_salesman.tz = "Europe/Brussels"
+        lead, _result = self._stall_and_escalate(name="SPM Deal")
+        stall = self._activities(lead, "stall")
+        with self._pinned(T0 + timedelta(days=30)):
+            reference = (
+                self.env["mail.activity"]
+                .with_user(self.user_root)
+                .create(
+                    {
+                        "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+                        "res_id": lead.id,
+                        "activity_type_id": self.stalled_type.id,
+                        "summary": "reference",
+                        "date_deadline": date(2026, 4, 1),
+                        "user_id": self.user_salesman.id,
+                    }
+                )
+            )
+            compared = (
+                "res_model",
+                "res_model_id",
+                "res_name",
+                "user_tz",
+                "date_deadline",
+                "date_done",
+                "active",
+                "automated",
+                "state",
+                "create_uid",
+                "create_date",
+            )
+            self.env.invalidate_all()
+            self.assertEqual(
+                {fname: stall[fname] for fname in compared},
+                {fname: reference[fname] for fname in compared},
+            )
+        self.assertEqual(
+            (stall.res_name, stall.user_tz, stall.date_deadline),
+            ("SPM Deal", "Europe/Brussels", date(2026, 4, 1)),
+        )
+        # the lead's own fields see the new activities in the same transaction
+        self.assertEqual(
+            set(lead.activity_ids.mapped("pipeline_health_kind")),
+            {"stall", "escalation", False},
+        )
+
+    def test_team_leader_follows_with_the_default_subtypes(self):
+        lead, _result = self._stall_and_escalate()
+        follower = self._followers(lead, self.user_manager)
+        self.assertEqual(len(follower), 1)
+        default_subtypes = self.env["mail.message.subtype"].search(
+            [
+                ("default", "=", True),
+                "|",
+                ("res_model", "=", "crm.lead"),
+                ("res_model", "=", False),
+            ]
+        )
+        self.assertEqual(follower.subtype_ids, default_subtypes)
+        self.assertIn(self.user_manager.partner_id, lead.message_partner_ids)
+
+    def test_an_existing_follower_keeps_its_subtypes(self):
+        with self._pinned(T0):
+            lead = self._create_opportunity()
+        note = self.env.ref("mail.mt_note")
+        lead.message_subscribe(self.user_manager.partner_id.ids, note.ids)
+        self._detect(T0 + timedelta(days=30))
+        follower = self._followers(lead, self.user_manager)
+        self.assertEqual(len(follower), 1)
+        self.assertEqual(follower.subtype_ids, note)
+        self.assertEqual(len(self._followers(lead, self.user_salesman)), 1)
+
+    def test_salesperson_leading_the_team_gets_both_activities_in_one_batch(self):
+        with self._pinned(T0):
+            own = self._create_opportunity(user_id=self.user_manager.id)
+            other = self._create_opportunity()
+        with patch.object(
+            type(self.env["mail.activity"]),
+            "create",
+            side_effect=AssertionError("no record-by-record retry"),
+        ):
+            result = self._detect(T0 + timedelta(days=30))
+        self.assertEqual((result["done"], result["failed"]), (2, 0))
+        self.assertEqual(self._activities(own).mapped("user_id"), self.user_manager)
+        self.assertEqual(len(self._activities(own)), 2)
+        self.assertEqual(len(self._activities(other)), 2)
+        self.assertEqual(len(self._followers(own, self.user_manager)), 1)
+
+    def test_each_assignee_is_told_once_on_the_bus(self):
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        before = self.env["bus.bus"].search([], order="id desc", limit=1).id or 0
+        with self._pinned(T0):
+            self._create_opportunity()
+            self._create_opportunity()
+        self.env.cr.precommit.run()
+        before = self.env["bus.bus"].search([], order="id desc", limit=1).id or before
+        self._detect(T0 + timedelta(days=30))
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        notifications = self.env["bus.bus"].search(
+            [("id", ">", before), ("message", "like", "mail.activity/updated")]
+        )
+        # the salesperson (2 stalls) and the team leader (2 escalations)
+        self.assertEqual(len(notifications), 2)
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
 class TestOverload(PipelineHealthCommon):
     @classmethod
     def setUpClass(cls):
