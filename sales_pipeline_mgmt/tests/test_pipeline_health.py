@@ -375,6 +375,59 @@ class TestFollowUp(PipelineHealthCommon):
         self.assertEqual((third.done, third.remaining), (2, 0))
         self.assertEqual(len(self._activities(leads)), 2)
 
+    def test_a_later_pass_the_same_day_walks_only_what_may_have_become_due(self):
+        # follow-up delays of the team's stages: 5 to 10 days (others off)
+        with self._pinned(T0):
+            old = self._create_opportunity(user_id=False)
+        # 25 March, 12:00: due on 1 April at noon
+        with self._pinned(T0 + timedelta(days=23, hours=3)):
+            recent = self._create_opportunity()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_follow_up").with_user(
+            self.user_root
+        )
+        morning = T0 + timedelta(days=29, hours=23)  # 1 April, 8:00
+        with self._pinned(morning):
+            first = self._run_cron_batch(cron)
+        # both walked; the old one has no salesperson, the recent one is
+        # due at noon (7 days after its creation)
+        self.assertEqual((first.done, first.remaining), (2, 0))
+        self.assertFalse(self._activities(old | recent))
+        old.user_id = self.user_salesman
+        with self._pinned(morning + timedelta(hours=6)):
+            second = self._run_cron_batch(cron)
+        # from the morning's start minus the longest delay (10 days): the
+        # recent lead alone; the old one waits for the next day's first pass
+        self.assertEqual((second.done, second.remaining), (1, 0))
+        self.assertEqual(len(self._activities(recent)), 1)
+        self.assertFalse(self._activities(old))
+        with self._pinned(morning + timedelta(days=1)):
+            third = self._run_cron_batch(cron)
+        self.assertEqual((third.done, third.remaining), (2, 0))
+        self.assertEqual(len(self._activities(old)), 1)
+        self.assertEqual(len(self._activities(recent)), 1)
+
+    def test_a_later_stall_pass_the_same_day_still_escalates(self):
+        # New: stalled after 14 days, escalated after 28; longest threshold
+        # of the team's stages 30 days, so the window is 60 days
+        with self._pinned(T0):
+            lead = self._create_opportunity()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_stall_detection").with_user(
+            self.user_root
+        )
+        morning = T0 + timedelta(days=27, hours=16)  # 30 March, 1:00
+        with self._pinned(morning):
+            self._run_cron_batch(cron)
+        self.assertEqual(
+            self._activities(lead).mapped("pipeline_health_kind"), ["stall"]
+        )
+        with self._pinned(morning + timedelta(hours=9)):
+            later = self._run_cron_batch(cron)
+        self.assertEqual(later.remaining, 0)
+        self.assertEqual(
+            sorted(self._activities(lead).mapped("pipeline_health_kind")),
+            ["escalation", "stall"],
+        )
+
     def test_a_lead_being_edited_is_skipped_and_the_rest_processed(self):
         with self._pinned(T0):
             leads = self._create_opportunity() | self._create_opportunity()
