@@ -128,16 +128,17 @@ class CrmPipelineHealthMixin(models.AbstractModel):
                 )
                 for fname in columns
             ]
+            computes = {
+                "res_model": self._name,
+                "res_name": names[vals["res_id"]],
+                "user_tz": tzs[vals["user_id"]],
+                "date_done": False,
+            }
             row += [
-                self._name,
-                names[vals["res_id"]],
-                tzs[vals["user_id"]],
-                None,
-                self.env.uid,
-                now,
-                self.env.uid,
-                now,
+                fields_[fname].convert_to_column_insert(value, activity_model, vals)
+                for fname, value in computes.items()
             ]
+            row += [self.env.uid, now, self.env.uid, now]
             rows.append(SQL("(%s)", SQL(", ").join(row)))
         all_columns = [
             *columns,

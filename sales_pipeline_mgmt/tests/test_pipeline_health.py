@@ -677,7 +677,19 @@ class TestPipelineHealthActivities(PipelineHealthCommon):
 
     def test_planned_activity_reads_as_one_the_orm_creates(self):
         self.user_salesman.tz = "Europe/Brussels"
+        self.user_manager.tz = False
         lead, _result = self._stall_and_escalate(name="SPM Deal")
+        # an assignee without a timezone: none stored, and the state that
+        # the chatter and the kanban compute from it reads
+        escalation = self._activities(lead, "escalation")
+        self.assertFalse(escalation.user_tz)
+        self.env.cr.execute(
+            "SELECT user_tz IS NULL FROM mail_activity WHERE id = %s", [escalation.id]
+        )
+        self.assertTrue(self.env.cr.fetchone()[0])
+        with self._pinned(T0 + timedelta(days=30)):
+            self.assertEqual(escalation.state, "today")
+            self.assertEqual(lead.activity_state, "today")
         stall = self._activities(lead, "stall")
         with self._pinned(T0 + timedelta(days=30)):
             reference = (
