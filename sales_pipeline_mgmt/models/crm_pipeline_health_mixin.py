@@ -80,7 +80,7 @@ class CrmPipelineHealthMixin(models.AbstractModel):
     @api.model
     def _insert_pipeline_health_activities(self, vals_list):
         """Insert the activities of ``vals_list`` (values for records of this
-        model) and subscribe their assignees to the records, in three
+        model) and subscribe their assignees to the records, in two
         statements, with what ``mail.activity.create`` stores and sends: the
         stored computes (model, record name, assignee's timezone), the
         defaults, the assignee as a follower with the model's default
