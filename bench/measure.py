@@ -61,6 +61,13 @@ MODES = ("addon", "crm")
 # scheduled action in a process of its own, see bench/run.py): a run replaces
 # the entries it measured and keeps the others.
 COLLECTION_SECTIONS = ("crons",)
+# Scheduled actions whose full pass is measured a second time right after the
+# first (they run every few minutes and must find nothing to do quickly).
+SECOND_PASS_CRONS = (
+    "ir_cron_follow_up",
+    "ir_cron_stall_detection",
+    "ir_cron_overload_check",
+)
 
 
 def _loadavg():
@@ -546,8 +553,6 @@ class Bench:
         self.rollback()
         self._enable_pipeline_health()
         cron = env.ref(xmlid)
-        user = cron.user_id
-        batches = done_total = 0
         # what the pipeline health jobs are budgeted on, and what they did
         counts_sql = """SELECT (SELECT COUNT(*) FROM crm_lead l
                                  LEFT JOIN crm_stage s ON s.id = l.stage_id
@@ -560,8 +565,48 @@ class Bench:
         open_opportunities, activities_before, stalled_before = self.cr.fetchone()
         started = time.perf_counter()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        batches, done_total, remaining, done = self._run_cron_pass(cron, started)
+        elapsed = time.perf_counter() - started
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.cr.execute(counts_sql)
+        _open, activities_after, stalled_after = self.cr.fetchone()
+        again = {}
+        if xmlid.split(".")[-1] in SECOND_PASS_CRONS and (not remaining or not done):
+            # a second pass right after the first, as the jobs run every few
+            # minutes: little changed, so it should find nothing to do fast
+            again_started = time.perf_counter()
+            again_batches, *_rest = self._run_cron_pass(cron, again_started)
+            self.cr.execute(counts_sql)
+            again = {
+                "again_s": time.perf_counter() - again_started,
+                "again_batches": again_batches,
+                "again_activities": self.cr.fetchone()[1] - activities_after,
+            }
+        self.rollback()
+        self.results.setdefault("crons", {})[xmlid] = {
+            "s": elapsed,
+            "complete": not remaining or not done,
+            "batches": batches,
+            "done": done_total,
+            "remaining": remaining,
+            "peak_rss_mib": peak_kib / 1024.0,
+            "rss_before_mib": rss_before / 1024.0,
+            "open_opportunities": open_opportunities,
+            "activities": activities_after - activities_before,
+            "flagged": stalled_after - stalled_before,
+            **again,
+        }
+        _logger.info("cron %s: %s", xmlid, self.results["crons"][xmlid])
+
+    def _run_cron_pass(self, cron, started):
+        """Call the scheduled action ``cron`` in a loop like ir.cron._run_job
+        (a progress record in the context, the cache cleared between batches
+        as a commit would) until it reports nothing remaining, or the
+        timeout. Return (batches, done in all, last remaining, last done)."""
+        env = self.env
+        batches = done_total = 0
         while True:
-            job = cron.with_user(user).with_context(lastcall=cron.lastcall)
+            job = cron.with_user(cron.user_id).with_context(lastcall=cron.lastcall)
             job, progress = job._add_progress()
             job.ir_actions_server_id.run()
             env.flush_all()
@@ -575,26 +620,9 @@ class Bench:
             if not remaining or not done:
                 break
             if time.perf_counter() - started > self.cron_timeout:
-                _logger.warning("cron %s stopped after %s batches", xmlid, batches)
+                _logger.warning("cron %s stopped after %s batches", cron.name, batches)
                 break
-        elapsed = time.perf_counter() - started
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        self.cr.execute(counts_sql)
-        _open, activities_after, stalled_after = self.cr.fetchone()
-        self.rollback()
-        self.results.setdefault("crons", {})[xmlid] = {
-            "s": elapsed,
-            "complete": not remaining or not done,
-            "batches": batches,
-            "done": done_total,
-            "remaining": remaining,
-            "peak_rss_mib": peak_kib / 1024.0,
-            "rss_before_mib": rss_before / 1024.0,
-            "open_opportunities": open_opportunities,
-            "activities": activities_after - activities_before,
-            "flagged": stalled_after - stalled_before,
-        }
-        _logger.info("cron %s: %s", xmlid, self.results["crons"][xmlid])
+        return batches, done_total, remaining, done
 
 
 def merge_results(stored, measured):

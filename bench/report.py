@@ -192,6 +192,13 @@ def render_scale(data):
                 f"; {item['open_opportunities']:,} open opportunities, "
                 f"{item['activities']:,} activities planned"
                 + (f", {item['flagged']:,} flagged" if item.get("flagged") else "")
+                + (
+                    f"; a second pass right after: {_ms(item['again_s'])}, "
+                    f"{item['again_batches']} batches, "
+                    f"{item['again_activities']:,} activities"
+                    if "again_s" in item
+                    else ""
+                )
             )
             target = f"≤ {_ms(limit)}, RSS < 1 GiB"
             ok = complete and item["s"] <= limit and memory_ok

@@ -193,7 +193,10 @@ class CrmLead(models.Model):
     # and calls again. The cursor is kept on the cron's progress record, so
     # that a pass stopped by a crash or the time limit resumes where its last
     # committed batch ended. A processed lead leaves the candidates (it has
-    # an activity, or its flag), so a second pass finds nothing.
+    # an activity, or its flag), so a second pass finds nothing; after the
+    # day's first pass, a pass walks only the keys recent enough to have
+    # become due since the previous one started (the jobs run often under
+    # load, and a walk over every open opportunity costs a heap read each).
 
     @api.model
     def _get_pipeline_health_batch_size(self):
@@ -209,24 +212,44 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_follow_up(self):
-        self._run_pipeline_health_batch(self._plan_follow_up_activities)
+        self._run_pipeline_health_batch(
+            self._plan_follow_up_activities,
+            lambda: self._get_pipeline_health_max_days("follow_up_days"),
+        )
 
     @api.model
     def _cron_detect_stalls(self):
-        self._run_pipeline_health_batch(self._detect_stalls)
+        # an escalation is due at twice the stage's threshold
+        self._run_pipeline_health_batch(
+            self._detect_stalls,
+            lambda: 2 * self._get_pipeline_health_max_days("stall_days"),
+        )
 
     @api.model
-    def _run_pipeline_health_batch(self, job):
+    def _get_pipeline_health_max_days(self, days_field):
+        self.env["crm.stage"].flush_model([days_field])
+        self.env.cr.execute(
+            SQL("SELECT MAX(%s) FROM crm_stage", SQL.identifier(days_field))
+        )
+        return self.env.cr.fetchone()[0] or 0
+
+    @api.model
+    def _run_pipeline_health_batch(self, job, window_days):
         """Run one batch of ``job`` from where the pass stands, keep the new
         cursor on the cron's progress record and report the progress: done
         counts the leads examined, so that a batch whose leads were all
-        skipped still lets the pass go on."""
+        skipped still lets the pass go on.
+
+        :param window_days: function() -> the longest delay after which a
+            lead's sort key makes it due (see _get_pipeline_health_cursor)
+        """
         progress = (
             self.env["ir.cron.progress"]
             .sudo()
             .browse(self.env.context.get("ir_cron_progress_id"))
         )
-        result = job(cursor=self._get_pipeline_health_cursor(progress))
+        cursor = self._get_pipeline_health_cursor(progress, window_days)
+        result = job(cursor=cursor)
         if progress:
             # -1: the batch found nothing left, the next call starts a pass
             after_date, after_id = result["cursor"] or (False, -1)
@@ -234,6 +257,8 @@ class CrmLead(models.Model):
                 {
                     "pipeline_health_after_date": after_date,
                     "pipeline_health_after_id": after_id,
+                    "pipeline_health_pass_started": cursor["started"],
+                    "pipeline_health_pass_full": cursor["full"],
                 }
             )
         self.env["ir.cron"]._notify_progress(
@@ -241,11 +266,23 @@ class CrmLead(models.Model):
         )
 
     @api.model
-    def _get_pipeline_health_cursor(self, progress):
+    def _get_pipeline_health_cursor(self, progress, window_days=None):
         """Where the job of ``progress`` resumes: the cursor of its last
         batch that completed (a batch that crashed left its progress record
-        without one), if that batch left leads to examine; None to start a
-        new pass."""
+        without one), if that batch left leads to examine; else where a new
+        pass starts. None without a progress record (a call outside the
+        scheduler: a whole pass from the oldest).
+
+        The first pass of the day walks every candidate from the oldest. A
+        later pass the same day walks only the leads that may have become
+        due since the last pass started: a lead is due when its key is
+        older than its stage's delay, so those whose key is older than that
+        start minus the longest delay (``window_days()``) were due then and
+        were planned or skipped by that pass. What makes an old lead a
+        candidate without moving its key (an activity deleted, a pause that
+        ends, a salesperson assigned, the job switched on for a company) is
+        seen by the next day's first pass, as it was by a daily job.
+        """
         if not progress:
             return None
         previous = progress.search(
@@ -259,14 +296,42 @@ class CrmLead(models.Model):
             order="id desc",
             limit=1,
         )
-        if not previous.remaining or previous.pipeline_health_after_id < 0:
-            return None
+        if previous.remaining and previous.pipeline_health_after_id > 0:
+            return {
+                "after": (
+                    previous.pipeline_health_after_date,
+                    previous.pipeline_health_after_id,
+                ),
+                "remaining": previous.remaining,
+                "started": previous.pipeline_health_pass_started,
+                "full": previous.pipeline_health_pass_full,
+            }
+        now = self.env.cr.now()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        # a pass ends with a batch that leaves nothing remaining
+        full_pass_today = progress.search_count(
+            [
+                ("cron_id", "=", progress.cron_id.id),
+                ("id", "<", progress.id),
+                "|",
+                ("pipeline_health_after_id", ">", 0),
+                ("pipeline_health_after_id", "=", -1),
+                ("remaining", "=", 0),
+                ("pipeline_health_pass_full", "=", True),
+                ("pipeline_health_pass_started", ">=", midnight),
+            ],
+            limit=1,
+        )
+        if not (full_pass_today and previous.pipeline_health_pass_started):
+            return {"after": None, "remaining": None, "started": now, "full": True}
+        since = previous.pipeline_health_pass_started - timedelta(
+            days=window_days() if window_days else 0
+        )
         return {
-            "after": (
-                previous.pipeline_health_after_date,
-                previous.pipeline_health_after_id,
-            ),
-            "remaining": previous.remaining,
+            "after": (since, 0),
+            "remaining": None,
+            "started": now,
+            "full": False,
         }
 
     def _pipeline_health_common_sql(self, enabled_column):
@@ -349,12 +414,13 @@ class CrmLead(models.Model):
             began, are left to the next pass)
         """
         after = cursor and cursor["after"]
-        if cursor:
+        if cursor and cursor["remaining"] is not None:
             todo = cursor["remaining"]
         else:
+            # a new pass: what it will walk, from its start
             self.env.cr.execute(
                 self._get_pipeline_health_page_sql(
-                    sort_key, days_field, now, None, None
+                    sort_key, days_field, now, after, None
                 )
             )
             todo = self.env.cr.fetchone()[0]

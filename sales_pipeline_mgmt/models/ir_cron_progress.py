@@ -23,3 +23,14 @@ class IrCronProgress(models.Model):
         "left; empty when the batch was not a pipeline health job's or did not "
         "complete.",
     )
+    pipeline_health_pass_started = fields.Datetime(
+        readonly=True,
+        help="When the pass this batch belongs to started.",
+    )
+    pipeline_health_pass_full = fields.Boolean(
+        string="Pipeline Health Full Pass",
+        readonly=True,
+        help="Whether the pass walks every candidate from the oldest (the "
+        "first pass of the day) or only those that may have become due since "
+        "the previous pass started.",
+    )

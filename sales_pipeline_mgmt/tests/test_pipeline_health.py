@@ -249,18 +249,24 @@ class TestFollowUp(PipelineHealthCommon):
     def test_a_failing_activity_creation_is_retried_one_by_one(self):
         with self._pinned(T0):
             leads = self._create_opportunity() | self._create_opportunity()
-        bad_id = leads[0].id
-        origin = type(self.env["mail.activity"]).create
+        bad = leads[0]
+        origin = CrmLead._prepare_follow_up_activity_values
+        # an activity type deleted by another transaction: the database
+        # refuses the batch's insert, then this lead's activity alone
+        self.env.cr.execute("SELECT MAX(id) + 1000 FROM mail_activity_type")
+        missing_type_id = self.env.cr.fetchone()[0]
 
-        def create(model, vals_list):
-            if any(vals["res_id"] == bad_id for vals in vals_list):
-                raise ValueError("broken activity")
-            return origin(model, vals_list)
+        def prepare(lead, days):
+            vals = origin(lead, days)
+            if lead == bad:
+                vals["activity_type_id"] = missing_type_id
+            return vals
 
-        with patch.object(type(self.env["mail.activity"]), "create", create):
+        with patch.object(CrmLead, "_prepare_follow_up_activity_values", prepare):
             result = self._follow_up(T0 + timedelta(days=7))
         self.assertEqual((result["done"], result["failed"]), (1, 1))
         self.assertEqual(len(self._activities(leads[1])), 1)
+        self.assertFalse(self._activities(bad))
 
     def test_batches_report_what_remains(self):
         with self._pinned(T0):
@@ -368,6 +374,59 @@ class TestFollowUp(PipelineHealthCommon):
             third = self._run_cron_batch(cron)
         self.assertEqual((third.done, third.remaining), (2, 0))
         self.assertEqual(len(self._activities(leads)), 2)
+
+    def test_a_later_pass_the_same_day_walks_only_what_may_have_become_due(self):
+        # follow-up delays of the team's stages: 5 to 10 days (others off)
+        with self._pinned(T0):
+            old = self._create_opportunity(user_id=False)
+        # 25 March, 12:00: due on 1 April at noon
+        with self._pinned(T0 + timedelta(days=23, hours=3)):
+            recent = self._create_opportunity()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_follow_up").with_user(
+            self.user_root
+        )
+        morning = T0 + timedelta(days=29, hours=23)  # 1 April, 8:00
+        with self._pinned(morning):
+            first = self._run_cron_batch(cron)
+        # both walked; the old one has no salesperson, the recent one is
+        # due at noon (7 days after its creation)
+        self.assertEqual((first.done, first.remaining), (2, 0))
+        self.assertFalse(self._activities(old | recent))
+        old.user_id = self.user_salesman
+        with self._pinned(morning + timedelta(hours=6)):
+            second = self._run_cron_batch(cron)
+        # from the morning's start minus the longest delay (10 days): the
+        # recent lead alone; the old one waits for the next day's first pass
+        self.assertEqual((second.done, second.remaining), (1, 0))
+        self.assertEqual(len(self._activities(recent)), 1)
+        self.assertFalse(self._activities(old))
+        with self._pinned(morning + timedelta(days=1)):
+            third = self._run_cron_batch(cron)
+        self.assertEqual((third.done, third.remaining), (2, 0))
+        self.assertEqual(len(self._activities(old)), 1)
+        self.assertEqual(len(self._activities(recent)), 1)
+
+    def test_a_later_stall_pass_the_same_day_still_escalates(self):
+        # New: stalled after 14 days, escalated after 28; longest threshold
+        # of the team's stages 30 days, so the window is 60 days
+        with self._pinned(T0):
+            lead = self._create_opportunity()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_stall_detection").with_user(
+            self.user_root
+        )
+        morning = T0 + timedelta(days=27, hours=16)  # 30 March, 1:00
+        with self._pinned(morning):
+            self._run_cron_batch(cron)
+        self.assertEqual(
+            self._activities(lead).mapped("pipeline_health_kind"), ["stall"]
+        )
+        with self._pinned(morning + timedelta(hours=9)):
+            later = self._run_cron_batch(cron)
+        self.assertEqual(later.remaining, 0)
+        self.assertEqual(
+            sorted(self._activities(lead).mapped("pipeline_health_kind")),
+            ["escalation", "stall"],
+        )
 
     def test_a_lead_being_edited_is_skipped_and_the_rest_processed(self):
         with self._pinned(T0):
@@ -593,6 +652,147 @@ class TestStallDetection(PipelineHealthCommon):
         self.env.invalidate_all()
         self.assertTrue(lead.is_stalled)
         self.assertEqual(len(self._activities(lead)), 1)
+
+
+@tagged("post_install", "-at_install", "sales_pipeline_mgmt")
+class TestPipelineHealthActivities(PipelineHealthCommon):
+    """The jobs insert their activities and followers in SQL: what they
+    store must read as what mail.activity.create stores."""
+
+    def _stall_and_escalate(self, **values):
+        with self._pinned(T0):
+            lead = self._create_opportunity(**values)
+        # past twice New's 14 days: flagged and escalated in one pass
+        result = self._detect(T0 + timedelta(days=30))
+        return lead, result
+
+    def _followers(self, lead, user):
+        return self.env["mail.followers"].search(
+            [
+                ("res_model", "=", "crm.lead"),
+                ("res_id", "=", lead.id),
+                ("partner_id", "=", user.partner_id.id),
+            ]
+        )
+
+    def test_planned_activity_reads_as_one_the_orm_creates(self):
+        self.user_salesman.tz = "Europe/Brussels"
+        self.user_manager.tz = False
+        lead, _result = self._stall_and_escalate(name="SPM Deal")
+        # an assignee without a timezone: none stored, and the state that
+        # the chatter and the kanban compute from it reads
+        escalation = self._activities(lead, "escalation")
+        self.assertFalse(escalation.user_tz)
+        self.env.cr.execute(
+            "SELECT user_tz IS NULL FROM mail_activity WHERE id = %s", [escalation.id]
+        )
+        self.assertTrue(self.env.cr.fetchone()[0])
+        with self._pinned(T0 + timedelta(days=30)):
+            self.assertEqual(escalation.state, "today")
+            self.assertEqual(lead.activity_state, "today")
+        stall = self._activities(lead, "stall")
+        with self._pinned(T0 + timedelta(days=30)):
+            reference = (
+                self.env["mail.activity"]
+                .with_user(self.user_root)
+                .create(
+                    {
+                        "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+                        "res_id": lead.id,
+                        "activity_type_id": self.stalled_type.id,
+                        "summary": "reference",
+                        "date_deadline": date(2026, 4, 1),
+                        "user_id": self.user_salesman.id,
+                    }
+                )
+            )
+            compared = (
+                "res_model",
+                "res_model_id",
+                "res_name",
+                "user_tz",
+                "date_deadline",
+                "date_done",
+                "active",
+                "automated",
+                "state",
+                "create_uid",
+                "create_date",
+            )
+            self.env.invalidate_all()
+            self.assertEqual(
+                {fname: stall[fname] for fname in compared},
+                {fname: reference[fname] for fname in compared},
+            )
+        self.assertEqual(
+            (stall.res_name, stall.user_tz, stall.date_deadline),
+            ("SPM Deal", "Europe/Brussels", date(2026, 4, 1)),
+        )
+        # the lead's own fields see the new activities in the same transaction
+        self.assertEqual(
+            set(lead.activity_ids.mapped("pipeline_health_kind")),
+            {"stall", "escalation", False},
+        )
+
+    def test_team_leader_follows_with_the_default_subtypes(self):
+        lead, _result = self._stall_and_escalate()
+        follower = self._followers(lead, self.user_manager)
+        self.assertEqual(len(follower), 1)
+        default_subtypes = self.env["mail.message.subtype"].search(
+            [
+                ("default", "=", True),
+                "|",
+                ("res_model", "=", "crm.lead"),
+                ("res_model", "=", False),
+            ]
+        )
+        self.assertEqual(follower.subtype_ids, default_subtypes)
+        self.assertIn(self.user_manager.partner_id, lead.message_partner_ids)
+
+    def test_an_existing_follower_keeps_its_subtypes(self):
+        with self._pinned(T0):
+            lead = self._create_opportunity()
+        note = self.env.ref("mail.mt_note")
+        lead.message_subscribe(self.user_manager.partner_id.ids, note.ids)
+        self._detect(T0 + timedelta(days=30))
+        follower = self._followers(lead, self.user_manager)
+        self.assertEqual(len(follower), 1)
+        self.assertEqual(follower.subtype_ids, note)
+        self.assertEqual(len(self._followers(lead, self.user_salesman)), 1)
+
+    def test_salesperson_leading_the_team_gets_both_activities_in_one_batch(self):
+        with self._pinned(T0):
+            own = self._create_opportunity(user_id=self.user_manager.id)
+            other = self._create_opportunity()
+        with patch.object(
+            type(self.env["mail.activity"]),
+            "create",
+            side_effect=AssertionError("no record-by-record retry"),
+        ):
+            result = self._detect(T0 + timedelta(days=30))
+        self.assertEqual((result["done"], result["failed"]), (2, 0))
+        self.assertEqual(self._activities(own).mapped("user_id"), self.user_manager)
+        self.assertEqual(len(self._activities(own)), 2)
+        self.assertEqual(len(self._activities(other)), 2)
+        self.assertEqual(len(self._followers(own, self.user_manager)), 1)
+
+    def test_each_assignee_is_told_once_on_the_bus(self):
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        before = self.env["bus.bus"].search([], order="id desc", limit=1).id or 0
+        with self._pinned(T0):
+            self._create_opportunity()
+            self._create_opportunity()
+        self.env.cr.precommit.run()
+        before = self.env["bus.bus"].search([], order="id desc", limit=1).id or before
+        self._detect(T0 + timedelta(days=30))
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        notifications = self.env["bus.bus"].search(
+            [("id", ">", before), ("message", "like", "mail.activity/updated")]
+        )
+        # the salesperson (2 stalls) and the team leader (2 escalations)
+        self.assertEqual(len(notifications), 2)
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
@@ -867,9 +1067,9 @@ class TestPipelineHealthQueries(PipelineHealthCommon):
             self.env.invalidate_all()
             # measured: 3 selects (the pass's count, the page of the index,
             # the candidates among it), the lock of the candidates under a
-            # savepoint (3), leads and stages, one savepoint, one activity
-            # insert with its followers, bus
-            with self.assertQueryCount(__system__=20):
+            # savepoint (3), leads, stages and users, one savepoint, one
+            # activity insert, one insert of the followers, bus
+            with self.assertQueryCount(__system__=17):
                 self.lead_model._plan_follow_up_activities()
                 self.env.flush_all()
 
@@ -881,6 +1081,6 @@ class TestPipelineHealthQueries(PipelineHealthCommon):
             self.env.invalidate_all()
             # measured: the follow-up's shape, plus escalations (2 activities
             # a lead, one insert) and the one UPDATE of the flags
-            with self.assertQueryCount(__system__=30):
+            with self.assertQueryCount(__system__=21):
                 self.lead_model._detect_stalls()
                 self.env.flush_all()
