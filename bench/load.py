@@ -498,6 +498,7 @@ class OdooLog:
 def _parse_job_line(result, message):
     """Count a line of Odoo's cron log into ``result``: a batch's progress,
     its duration, the end of a pass, a failure."""
+    message = message.rstrip()
     name = message.split("'")[1] if "'" in message else message
     if " processed " in message:
         numbers = re.findall(r"processed (\d+) records, (\d+) records", message)
