@@ -70,6 +70,7 @@ SERVER_KINDS = {
     "web_search_read": "kanban_cards",
     "get_pipeline_kpis": "report",
 }
+JOB_DONE_IN = re.compile(r"\) done in ([\d.]+)s$")
 LOG_LINE = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (\d+) (\w+) (\S+) (\S+): (.*)"
 )
@@ -480,18 +481,8 @@ class OdooLog:
                 result["retried"][message.split(",")[0]] += 1
             elif "maximum number of tries reached" in message:
                 result["gave_up"][message.split(",")[0]] += 1
-            elif message.startswith("Job ") and " processed " in message:
-                name = message.split("'")[1]
-                numbers = re.findall(r"processed (\d+) records, (\d+) records", message)
-                job = result["jobs"].setdefault(
-                    name, {"batches": 0, "done": 0, "remaining": None}
-                )
-                if numbers:
-                    job["batches"] += 1
-                    job["done"] += int(numbers[0][0])
-                    job["remaining"] = int(numbers[0][1])
-            elif message.startswith("Job ") and " failed" in message:
-                result["job_failures"][message.split("'")[1]] += 1
+            elif message.startswith("Job "):
+                _parse_job_line(result, message)
             elif "Failed to open a readonly cursor" in message:
                 result["readonly_fallbacks"] += 1
             elif "retrying with a read/write cursor" in message:
@@ -502,6 +493,35 @@ class OdooLog:
             key: dict(value) if isinstance(value, collections.Counter) else value
             for key, value in result.items()
         }
+
+
+def _parse_job_line(result, message):
+    """Count a line of Odoo's cron log into ``result``: a batch's progress,
+    its duration, the end of a pass, a failure."""
+    message = message.rstrip()
+    name = message.split("'")[1] if "'" in message else message
+    if " processed " in message:
+        numbers = re.findall(r"processed (\d+) records, (\d+) records", message)
+        job = _job_stats(result["jobs"], name)
+        if numbers:
+            job["batches"] += 1
+            job["done"] += int(numbers[0][0])
+            job["remaining"] = int(numbers[0][1])
+    elif duration := JOB_DONE_IN.search(message):
+        # each call of the job's code (one batch), timed by Odoo
+        _job_stats(result["jobs"], name)["seconds"] += float(duration.group(1))
+    elif message.endswith(" completed"):
+        # the job's last batch: one pass
+        _job_stats(result["jobs"], name)["passes"] += 1
+    elif " failed" in message:
+        result["job_failures"][name] += 1
+
+
+def _job_stats(jobs, name):
+    return jobs.setdefault(
+        name,
+        {"batches": 0, "done": 0, "remaining": None, "seconds": 0.0, "passes": 0},
+    )
 
 
 def merge_stats(items):
@@ -518,9 +538,11 @@ def merge_stats(items):
             elif key == "jobs":
                 jobs = total.setdefault("jobs", {})
                 for name, job in value.items():
-                    into = jobs.setdefault(name, {"batches": 0, "done": 0})
-                    into["batches"] += job["batches"]
-                    into["done"] += job["done"]
+                    into = jobs.setdefault(
+                        name, {"batches": 0, "done": 0, "seconds": 0.0, "passes": 0}
+                    )
+                    for key in ("batches", "done", "seconds", "passes"):
+                        into[key] += job.get(key, 0)
             else:
                 total[key] = total.get(key, 0) + value
     return {
@@ -833,7 +855,8 @@ def render_load(result):
             "",
             "Jobs run on the cron worker during the addon phases: "
             + "; ".join(
-                f"{name} {job['batches']} batches, {job['done']} done"
+                f"{name} {job.get('passes', 0)} passes, {job['batches']} batches, "
+                f"{job['done']} done, {job.get('seconds', 0):.1f} s"
                 for name, job in sorted(jobs.items())
             )
             + (

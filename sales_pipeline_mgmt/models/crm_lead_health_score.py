@@ -33,7 +33,6 @@ HEALTH_SCORE_SHOWN_REASONS = 3
 # A count signal (slips, skipped stages, amount decreases) stops adding points
 # after this many occurrences
 HEALTH_SCORE_MAX_COUNT = 3
-HEALTH_SCORE_CURSOR_PARAM = "sales_pipeline_mgmt.health_score_cursor"
 
 
 class CrmLead(models.Model):
@@ -527,13 +526,21 @@ class CrmLead(models.Model):
                        health_score_reasons = health_value.health_score_reasons
                   FROM health_value
                  WHERE lead.id = health_value.id
+                   AND %(lead_filter)s
                    AND (lead.health_score, lead.health_score_reasons)
                        IS DISTINCT FROM
                        (health_value.health_score, health_value.health_score_reasons)
                 """,
+                # materialized: inlined, the amount decreases' subquery runs
+                # once per signal expression that reads it (six times a lead).
+                # The filter on the updated table too: joined to all of
+                # crm_lead, the planner hashes the whole table for a batch
                 health_value=self._get_health_value_sql(
-                    self._get_health_leads_sql(SQL("crm_lead lead")), lead_filter
+                    self._get_health_leads_sql(SQL("crm_lead lead")),
+                    lead_filter,
+                    materialized=True,
                 ),
+                lead_filter=lead_filter,
             )
         )
         count = self.env.cr.rowcount
@@ -612,30 +619,58 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_refresh_health_scores(self):
-        result = self._refresh_health_score_batch()
+        # the cursor lives on the cron's progress records rather than in a
+        # system parameter: writing a parameter clears the registry's caches
+        # in every worker, once per batch
+        progress = (
+            self.env["ir.cron.progress"]
+            .sudo()
+            .browse(self.env.context.get("ir_cron_progress_id"))
+        )
+        result = self._refresh_health_score_batch(
+            cursor=self._get_health_score_cursor(progress)
+        )
+        if progress:
+            # -1: the pass is complete, the next call starts a new one
+            progress.write({"pipeline_health_after_id": result["cursor"] or -1})
         self.env["ir.cron"]._notify_progress(
             done=result["done"], remaining=result["remaining"]
         )
 
     @api.model
-    def _refresh_health_score_batch(self, batch_size=None):
+    def _get_health_score_cursor(self, progress):
+        """The id after which the job of ``progress`` resumes: the cursor of
+        its last batch that completed (a batch that crashed left its progress
+        record without one); 0 to start a new pass."""
+        if not progress:
+            return 0
+        previous = progress.search(
+            [
+                ("cron_id", "=", progress.cron_id.id),
+                ("id", "<", progress.id),
+                "|",
+                ("pipeline_health_after_id", ">", 0),
+                ("pipeline_health_after_id", "=", -1),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        return max(previous.pipeline_health_after_id, 0)
+
+    @api.model
+    def _refresh_health_score_batch(self, batch_size=None, cursor=0):
         """Score one batch of the leads that have or should have a score (open
         opportunities, and leads scored before they closed), in id order after
-        the cursor kept in a system parameter: an interrupted pass resumes
-        where it stopped, a finished pass starts the next one from the first
-        lead. The first batch of a pass measures the stages' usual time first.
-        A batch that fails is scored lead by lead; a failing lead is logged
-        and skipped.
+        ``cursor`` (the id the previous batch ended on, 0 to start a pass).
+        The first batch of a pass measures the stages' usual time first. A
+        batch that fails is scored lead by lead; a failing lead is logged and
+        skipped.
 
         :return: dict with done (leads scored), updated (leads whose score
-            changed), failed, remaining
+            changed), failed, remaining, cursor (where the next batch starts;
+            0 once the pass is complete)
         """
         batch_size = batch_size or self._get_health_score_batch_size()
-        params = self.env["ir.config_parameter"].sudo()
-        try:
-            cursor = int(params.get_param(HEALTH_SCORE_CURSOR_PARAM) or 0)
-        except ValueError:
-            cursor = 0
         if not cursor:
             self.env["crm.stage"]._refresh_health_usual_days()
         self.flush_model(["active", "type", "stage_id", "health_score"])
@@ -660,10 +695,9 @@ class CrmLead(models.Model):
         lead_ids = [row[0] for row in self.env.cr.fetchall()]
         updated, failed = self._refresh_health_scores_safely(lead_ids)
         if len(lead_ids) < batch_size:
-            remaining = 0
-            params.set_param(HEALTH_SCORE_CURSOR_PARAM, "0")
+            remaining = next_cursor = 0
         else:
-            params.set_param(HEALTH_SCORE_CURSOR_PARAM, str(lead_ids[-1]))
+            next_cursor = lead_ids[-1]
             self.env.cr.execute(
                 SQL(
                     """SELECT COUNT(*)
@@ -671,11 +705,15 @@ class CrmLead(models.Model):
                          LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
                         WHERE lead.id > %(cursor)s
                           AND (%(is_open)s OR lead.health_score IS NOT NULL)""",
-                    cursor=lead_ids[-1],
+                    cursor=next_cursor,
                     is_open=self._get_open_opportunity_sql("lead", "stage"),
                 )
             )
             remaining = self.env.cr.fetchone()[0]
+            if not remaining:
+                # the pass is complete: the next run starts a new one rather
+                # than an empty batch that would end it
+                next_cursor = 0
         _logger.info(
             "Health score: %s leads scored (%s changed), %s failed, %s remaining",
             len(lead_ids) - failed,
@@ -688,6 +726,7 @@ class CrmLead(models.Model):
             "updated": updated,
             "failed": failed,
             "remaining": remaining,
+            "cursor": next_cursor,
         }
 
     @api.model

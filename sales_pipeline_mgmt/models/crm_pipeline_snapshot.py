@@ -12,7 +12,7 @@ class CrmPipelineSnapshot(models.Model):
     """The open pipeline as it stood on a date, per company, team, salesperson
     and stage, with the revenue each forecast method expected in each of the
     next three calendar months. Written only by _take_snapshot (cron), one set
-    of rows per date: taking it again the same day replaces them."""
+    of rows per date: taking it again the same day brings them up to date."""
 
     _name = "crm.pipeline.snapshot"
     _description = "Pipeline Snapshot"
@@ -118,8 +118,8 @@ class CrmPipelineSnapshot(models.Model):
 
     @api.model
     def _take_snapshot(self, snapshot_date=None):
-        """Replace the snapshot rows of ``snapshot_date`` (default: today) with
-        the current open pipeline, company by company, each in its own
+        """Make the snapshot rows of ``snapshot_date`` (default: today) the
+        current open pipeline, company by company, each in its own
         savepoint: a company that fails is logged and skipped. The historical
         forecast is refreshed first so that the rows use today's figures.
 
@@ -160,11 +160,14 @@ class CrmPipelineSnapshot(models.Model):
         )
 
     @api.model
-    def _get_forecast_months_sql(self, snapshot_date, prorated, historical):
+    def _get_forecast_months_sql(
+        self, snapshot_date, prorated, historical, names=False
+    ):
         """The six forecast columns of snapshot lines: the prorated, then the
         historical revenue expected in each of the three calendar months after
         the month of ``snapshot_date`` (SQL). ``prorated`` and ``historical``
-        are (amount, closing date) SQL expressions summed per line."""
+        are (amount, closing date) SQL expressions summed per line; with
+        ``names``, each column is named after its field."""
         start = SQL("date_trunc('month', %s)", snapshot_date)
 
         def in_month(date_column, offset):
@@ -179,58 +182,96 @@ class CrmPipelineSnapshot(models.Model):
 
         return SQL(", ").join(
             SQL(
-                "COALESCE(SUM(%s) FILTER (WHERE %s), 0)",
+                "COALESCE(SUM(%s) FILTER (WHERE %s), 0)%s",
                 amount,
                 in_month(date_column, offset),
+                SQL(" AS %s", SQL.identifier(f"forecast_{method}_month_{offset}"))
+                if names
+                else SQL(),
             )
-            for amount, date_column in (prorated, historical)
+            for method, (amount, date_column) in (
+                ("prorated", prorated),
+                ("historical", historical),
+            )
             for offset in (1, 2, 3)
         )
 
     @api.model
     def _take_company_snapshot(self, snapshot_date, company_id):
-        """Delete then insert the rows of one company (None: leads without a
-        company) for ``snapshot_date``, in two queries."""
+        """Make the rows of one company (None: leads without a company) for
+        ``snapshot_date`` the current open pipeline, in one statement: the
+        rows that no longer hold are deleted and the missing ones inserted.
+        A row that still holds is left alone, so that a second snapshot the
+        same day with nothing changed writes nothing."""
         company_condition = (
-            SQL("company_id = %s", company_id)
+            SQL("snap.company_id = %s", company_id)
             if company_id
-            else SQL("company_id IS NULL")
+            else SQL("snap.company_id IS NULL")
         )
         lead_company_condition = (
             SQL("lead.company_id = %s", company_id)
             if company_id
             else SQL("lead.company_id IS NULL")
         )
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM crm_pipeline_snapshot WHERE snapshot_date = %s AND %s",
-                snapshot_date,
-                company_condition,
-            )
+        values = SQL(
+            """company_id, team_id, user_id, stage_id, standard_stage_id,
+               open_count, expected_revenue, prorated_revenue, historical_revenue,
+               forecast_prorated_month_1, forecast_prorated_month_2,
+               forecast_prorated_month_3, forecast_historical_month_1,
+               forecast_historical_month_2, forecast_historical_month_3"""
+        )
+        same_row = SQL(
+            "(%s) IS NOT DISTINCT FROM (%s)",
+            SQL(", ").join(
+                SQL.identifier("snap", column) for column in self._get_value_columns()
+            ),
+            SQL(", ").join(
+                SQL.identifier("new_row", column)
+                for column in self._get_value_columns()
+            ),
         )
         self.env.cr.execute(
             SQL(
                 """
+                WITH new_row AS (
+                    SELECT lead.company_id, lead.team_id, lead.user_id,
+                           lead.stage_id, lead.standard_stage_id,
+                           COUNT(*) AS open_count,
+                           COALESCE(SUM(lead.expected_revenue), 0) AS expected_revenue,
+                           COALESCE(SUM(lead.prorated_revenue), 0) AS prorated_revenue,
+                           COALESCE(SUM(lead.historical_revenue), 0)
+                               AS historical_revenue,
+                           %(forecasts)s
+                      FROM crm_lead lead
+                      LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                     WHERE %(lead_company)s AND %(open_leads)s
+                     GROUP BY lead.company_id, lead.team_id, lead.user_id,
+                              lead.stage_id, lead.standard_stage_id
+                ),
+                gone AS (
+                    DELETE FROM crm_pipeline_snapshot snap
+                     WHERE snap.snapshot_date = %(snapshot_date)s AND %(company)s
+                       AND NOT EXISTS (SELECT 1 FROM new_row WHERE %(same_row)s)
+                )
                 INSERT INTO crm_pipeline_snapshot (%(columns)s)
-                SELECT %(snapshot_date)s, lead.company_id, lead.team_id, lead.user_id,
-                       lead.stage_id, lead.standard_stage_id, COUNT(*),
-                       COALESCE(SUM(lead.expected_revenue), 0),
-                       COALESCE(SUM(lead.prorated_revenue), 0),
-                       COALESCE(SUM(lead.historical_revenue), 0),
-                       %(forecasts)s,
+                SELECT %(snapshot_date)s, %(values)s,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM crm_lead lead
-                  LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                 WHERE %(lead_company)s AND %(open_leads)s
-                 GROUP BY lead.company_id, lead.team_id, lead.user_id, lead.stage_id,
-                          lead.standard_stage_id
+                  FROM new_row
+                 WHERE NOT EXISTS (
+                       SELECT 1 FROM crm_pipeline_snapshot snap
+                        WHERE snap.snapshot_date = %(snapshot_date)s AND %(company)s
+                          AND %(same_row)s)
                 """,
                 columns=self._get_insert_columns_sql(),
+                values=values,
                 snapshot_date=snapshot_date,
+                company=company_condition,
+                same_row=same_row,
                 forecasts=self._get_forecast_months_sql(
                     SQL("%s::date", snapshot_date),
                     (SQL("lead.prorated_revenue"), SQL("lead.date_deadline")),
                     (SQL("lead.historical_revenue"), SQL("lead.predicted_close_date")),
+                    names=True,
                 ),
                 uid=self.env.uid,
                 now=self.env.cr.now(),
@@ -238,3 +279,25 @@ class CrmPipelineSnapshot(models.Model):
                 open_leads=self._get_snapshot_lead_domain_sql(),
             )
         )
+
+    @api.model
+    def _get_value_columns(self):
+        """The columns that make a snapshot row, besides its date: a row
+        whose columns all hold is kept by a new snapshot of the same day."""
+        return [
+            "company_id",
+            "team_id",
+            "user_id",
+            "stage_id",
+            "standard_stage_id",
+            "open_count",
+            "expected_revenue",
+            "prorated_revenue",
+            "historical_revenue",
+            "forecast_prorated_month_1",
+            "forecast_prorated_month_2",
+            "forecast_prorated_month_3",
+            "forecast_historical_month_1",
+            "forecast_historical_month_2",
+            "forecast_historical_month_3",
+        ]

@@ -385,25 +385,68 @@ class TestHealthScore(SalesPipelineCommon):
             {"active": False}
         )
         self.env.flush_all()
-        params = self.env["ir.config_parameter"].sudo()
         lead_model = self.env["crm.lead"]
         with self._pinned(T0):
             first = lead_model._refresh_health_score_batch(batch_size=2)
-            cursor = int(params.get_param("sales_pipeline_mgmt.health_score_cursor"))
             self.assertEqual(first["done"], 2)
             self.assertEqual(first["remaining"], 3)
-            self.assertEqual(cursor, sorted(scored.ids)[1])
-            second = lead_model._refresh_health_score_batch(batch_size=2)
-            third = lead_model._refresh_health_score_batch(batch_size=2)
+            self.assertEqual(first["cursor"], sorted(scored.ids)[1])
+            second = lead_model._refresh_health_score_batch(
+                batch_size=2, cursor=first["cursor"]
+            )
+            third = lead_model._refresh_health_score_batch(
+                batch_size=2, cursor=second["cursor"]
+            )
             self.assertEqual((second["done"], second["remaining"]), (2, 1))
             self.assertEqual((third["done"], third["remaining"]), (1, 0))
-            self.assertEqual(
-                params.get_param("sales_pipeline_mgmt.health_score_cursor"), "0"
-            )
+            self.assertEqual(third["cursor"], 0)
             lead.invalidate_recordset()
             self.assertEqual(lead.health_score, 14)
             again = lead_model._refresh_health_score_batch(batch_size=10)
         self.assertEqual((again["done"], again["updated"]), (5, 0))
+
+    def test_daily_job_keeps_its_cursor_on_its_progress_records(self):
+        lead = self._slipping_lead()
+        with self._pinned(T0):
+            self.env["crm.lead"]._refresh_historical_forecast()
+        scored = lead | self.reference
+        self.env["crm.lead"].search([("id", "not in", scored.ids)]).write(
+            {"active": False}
+        )
+        self.env.flush_all()
+        cron = self.env.ref("sales_pipeline_mgmt.ir_cron_health_score")
+        progress_model = self.env["ir.cron.progress"].sudo()
+        params = self.env["ir.config_parameter"].sudo()
+        self.env["ir.config_parameter"].set_param(
+            "sales_pipeline_mgmt.health_score_batch_size", "1"
+        )
+        params_before = params.search_read([], ["key", "value"], order="id")
+        job = self.env["crm.lead"].sudo()
+        first_id = min(scored.ids)
+
+        def call():
+            progress = progress_model.create({"cron_id": cron.id})
+            with self._pinned(T0):
+                job.with_context(
+                    ir_cron_progress_id=progress.id
+                )._cron_refresh_health_scores()
+            return progress.done, progress.remaining, progress.pipeline_health_after_id
+
+        self.assertEqual(call(), (1, 1, first_id))
+        # a call whose batch crashed left its progress record without a
+        # cursor: the next call resumes after the last batch that completed
+        crashed = progress_model.create({"cron_id": cron.id})
+        self.assertEqual(call(), (1, 0, -1))
+        self.assertFalse(crashed.pipeline_health_after_id)
+        # the pass is complete: the next run starts a new one from the first
+        self.assertEqual(call(), (1, 1, first_id))
+        self.assertEqual(call(), (1, 0, -1))
+        # no system parameter written (each write clears every worker's caches)
+        self.assertEqual(
+            params.search_read([], ["key", "value"], order="id"), params_before
+        )
+        lead.invalidate_recordset()
+        self.assertEqual(lead.health_score, 14)
 
     def test_a_failing_lead_is_skipped(self):
         lead = self._slipping_lead()

@@ -73,20 +73,42 @@ class TestPipelineSnapshot(ForecastCommon):
 
     def test_a_second_snapshot_the_same_day_replaces_the_first(self):
         first = self._snapshot()
+        first_b = first.filtered(lambda row: row.team_id == self.team_b)
         self.lead_1.expected_revenue = 20000
         second = self._snapshot(T0 + timedelta(hours=5))
         self.assertEqual(len(second), 2)
-        self.assertFalse(first.exists())
+        # team A's row changed: replaced; team B's still holds: left alone
+        self.assertFalse((first - first_b).exists())
+        self.assertIn(first_b, second)
         row_a = second.filtered(lambda row: row.team_id == self.team)
         # 20000 + 2000
         self.assertEqual(row_a.expected_revenue, 22000)
         # another day adds its own rows
         self.assertEqual(len(self._snapshot(T0 + timedelta(days=7))), 4)
 
+    def test_a_second_snapshot_with_nothing_changed_writes_nothing(self):
+        first = self._snapshot()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT id, xmin::text FROM crm_pipeline_snapshot ORDER BY id"
+        )
+        rows_before = self.env.cr.fetchall()
+        second = self._snapshot(T0 + timedelta(hours=5))
+        self.assertEqual(second, first)
+        self.env.cr.execute(
+            "SELECT id, xmin::text FROM crm_pipeline_snapshot ORDER BY id"
+        )
+        # the same row versions: none deleted, inserted or updated
+        self.assertEqual(self.env.cr.fetchall(), rows_before)
+        self.assertEqual(
+            self._figures(second.filtered(lambda row: row.team_id == self.team)),
+            [2, 12000, 5000, 9000, 4000, 0, 1000, 0, 0, 0],
+        )
+
     def test_snapshot_cost_does_not_depend_on_the_number_of_leads(self):
         # 1 refresh + 1 company search, then per company (and once for leads
-        # without a company): savepoint, delete, insert, release
-        expected = 2 + 4 * (self.env["res.company"].search_count([]) + 1)
+        # without a company): savepoint, the rows' statement, release
+        expected = 2 + 3 * (self.env["res.company"].search_count([]) + 1)
         with self._pinned(T0 - timedelta(days=1)):
             self.env["crm.pipeline.snapshot"]._take_snapshot()  # warm caches
         for count, when in ((1, T0), (50, T0 + timedelta(days=1))):
