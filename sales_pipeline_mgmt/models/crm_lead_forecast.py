@@ -420,16 +420,7 @@ class CrmLead(models.Model):
         """The values of ``columns`` for each lead of ``self``, from the cache
         (a stored computed field such as crm's probability is computed here
         from the new stage rather than at the flush), one list per column."""
-        values = []
-        for fname in columns:
-            field = self._fields[fname]
-            if field.type == "many2one":
-                values.append([lead[fname].id or None for lead in self])
-            elif field.type in ("boolean", "integer", "float", "monetary"):
-                values.append([lead[fname] for lead in self])
-            else:
-                values.append([lead[fname] or None for lead in self])
-        return values
+        return [self._get_cached_column_values(fname) for fname in columns]
 
     def _get_moved_leads_values_sql(self):
         """The SELECT of the values the moved leads of ``self`` get (``id``,
