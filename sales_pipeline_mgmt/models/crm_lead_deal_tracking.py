@@ -97,9 +97,7 @@ class CrmLead(models.Model):
             self.env["crm.stage"].browse(set(stage_ids) - {None}).filtered("is_won").ids
         )
         states = [
-            "open" if active and stage_id not in won_stage_ids
-            else "won" if active
-            else "lost"
+            ("won" if stage_id in won_stage_ids else "open") if active else "lost"
             for active, stage_id in zip(column("active"), stage_ids, strict=True)
         ]
         return [

@@ -40,8 +40,9 @@ class MailActivity(models.Model):
             )
         }
         standard = self.filtered(
-            lambda activity: activity.id in attached_ids
-            or activity.chaining_type == "trigger"
+            lambda activity: (
+                activity.id in attached_ids or activity.chaining_type == "trigger"
+            )
         )
         messages = self.env["mail.message"]
         if standard:
