@@ -7,7 +7,8 @@ transaction with the flush and precommit hooks (mail tracking), as the
 addon's write or as crm alone; prints each run's time and query count, the
 statements of the last run grouped by text with their total duration, and a
 cProfile of the last run. EXPLAIN=<text> in the environment also prints the
-plan (EXPLAIN ANALYZE, run once more) of the statements containing <text>.
+plan (EXPLAIN ANALYZE, run once more) of the statements containing <text>;
+PROFILE_OUT=<file> saves the last run's profile (pstats) there.
 
     PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/write_profile.py \
         DB KIND SIZE [addon|crm]
@@ -125,6 +126,8 @@ def main():
         grouped[text][1] += duration
     for text, (count, duration) in sorted(grouped.items(), key=lambda i: -i[1][1]):
         print(f"{duration * 1000:9.2f} ms {count:6d}x  {text}")
+    if os.environ.get("PROFILE_OUT"):
+        profile.dump_stats(os.environ["PROFILE_OUT"])
     stream = io.StringIO()
     pstats.Stats(profile, stream=stream).sort_stats("cumulative").print_stats(40)
     print(stream.getvalue())

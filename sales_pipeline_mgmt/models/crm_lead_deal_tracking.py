@@ -91,30 +91,27 @@ class CrmLead(models.Model):
     def _get_deal_history_move_values(self):
         """One list per column (lead_id, is_deal, then DEAL_HISTORY_COLUMNS)
         of the leads of ``self``, from the cache."""
-        columns = [[], []] + [[] for _column in DEAL_HISTORY_COLUMNS]
-        for lead in self:
-            # the state as crm.lead.deal.history._deal_state_sql puts it
-            if not lead.active:
-                state = "lost"
-            elif lead.stage_id.is_won:
-                state = "won"
-            else:
-                state = "open"
-            row = (
-                lead.id,
-                lead.type == "opportunity",
-                lead.stage_id.id or None,
-                lead.expected_revenue,
-                lead.date_deadline or None,
-                lead.probability,
-                lead.user_id.id or None,
-                lead.team_id.id or None,
-                lead.company_id.id or None,
-                state,
-            )
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        return columns
+        column = self._get_cached_column_values
+        stage_ids = column("stage_id")
+        won_stage_ids = set(
+            self.env["crm.stage"].browse(set(stage_ids) - {None}).filtered("is_won").ids
+        )
+        states = [
+            ("won" if stage_id in won_stage_ids else "open") if active else "lost"
+            for active, stage_id in zip(column("active"), stage_ids, strict=True)
+        ]
+        return [
+            column("id"),
+            [lead_type == "opportunity" for lead_type in column("type")],
+            stage_ids,
+            column("expected_revenue"),
+            column("date_deadline"),
+            column("probability"),
+            column("user_id"),
+            column("team_id"),
+            column("company_id"),
+            states,
+        ]
 
     def _get_deal_history_move_statements(self, now):
         values = self._get_deal_history_move_values()

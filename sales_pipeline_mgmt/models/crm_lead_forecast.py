@@ -420,16 +420,67 @@ class CrmLead(models.Model):
         """The values of ``columns`` for each lead of ``self``, from the cache
         (a stored computed field such as crm's probability is computed here
         from the new stage rather than at the flush), one list per column."""
+        return [self._get_cached_column_values(fname) for fname in columns]
+
+    @api.model
+    def _get_moved_lead_relation_columns(self):
+        """{alias: (many2one field of crm.lead, {column: SQL type})}: the
+        columns of the lead's stage and company that the SELECT of
+        _get_moved_leads_values_sql reads through these aliases, given from
+        the cache as columns of ``moved`` (named ``<alias>__<column>``) rather
+        than joined: joins to crm_stage and res_company cost more to plan than
+        the rest of a one-lead move's SELECT to run. Extend it with what an
+        extension of _get_moved_leads_values_sql reads."""
+        company_model = self.env["res.company"]
+        return {
+            "stage": ("stage_id", {"is_won": "bool"}),
+            "company": (
+                "company_id",
+                {
+                    fname: company_model._fields[fname].column_type[1]
+                    for fname in company_model._get_forecast_setting_fields()
+                },
+            ),
+        }
+
+    def _get_moved_lead_relation_rows(self, relation_columns):
+        """The values of the columns ``relation_columns`` (see
+        _get_moved_lead_relation_columns) for each lead of ``self``, one list
+        per column, in the same order; None where the lead has no such
+        record. The stages and companies are in the cache: crm's write read
+        them."""
         values = []
-        for fname in columns:
-            field = self._fields[fname]
-            if field.type == "many2one":
-                values.append([lead[fname].id or None for lead in self])
-            elif field.type in ("boolean", "integer", "float", "monetary"):
-                values.append([lead[fname] for lead in self])
-            else:
-                values.append([lead[fname] or None for lead in self])
+        for fname, columns in relation_columns.values():
+            record_ids = self._get_cached_column_values(fname)
+            records = self.env[self._fields[fname].comodel_name].browse(
+                set(record_ids) - {None}
+            )
+            for column in columns:
+                by_id = dict(zip(records.ids, records.mapped(column), strict=True))
+                values.append([by_id.get(record_id) for record_id in record_ids])
         return values
+
+    @api.model
+    def _get_moved_lead_relations_sql(self, aliases):
+        """The aliases ``aliases`` (of _get_moved_lead_relation_columns) of the
+        moved lead aliased ``lead``, as LATERAL subqueries on its columns,
+        which the planner pulls up for free."""
+        relation_columns = self._get_moved_lead_relation_columns()
+        return SQL(" ").join(
+            SQL(
+                "CROSS JOIN LATERAL (SELECT %s) AS %s",
+                SQL(", ").join(
+                    SQL(
+                        "%s AS %s",
+                        SQL.identifier("lead", f"{alias}__{column}"),
+                        SQL.identifier(column),
+                    )
+                    for column in relation_columns[alias][1]
+                ),
+                SQL.identifier(alias),
+            )
+            for alias in aliases
+        )
 
     def _get_moved_leads_values_sql(self):
         """The SELECT of the values the moved leads of ``self`` get (``id``,
@@ -441,7 +492,17 @@ class CrmLead(models.Model):
             self.env.cr.now(), recompute=False
         )
         new_value = self._get_forecast_new_value_sql(
-            self._get_forecast_leads_sql(SQL("moved lead")),
+            SQL(
+                """
+                      moved lead
+                      %(stage)s
+                      LEFT JOIN crm_standard_stage standard
+                             ON standard.id = lead.standard_stage_id
+                      %(company)s
+                """,
+                stage=self._get_moved_lead_relations_sql(["stage"]),
+                company=self._get_moved_lead_relations_sql(["company"]),
+            ),
             SQL("TRUE"),
             statistics,
             materialized=True,
@@ -469,15 +530,34 @@ class CrmLead(models.Model):
             return
         self._flush_forecast_inputs()
         columns = self._get_moved_lead_input_columns()
+        relation_columns = self._get_moved_lead_relation_columns()
+        types = [
+            *columns.values(),
+            *(
+                column_type
+                for _fname, relation in relation_columns.values()
+                for column_type in relation.values()
+            ),
+        ]
+        names = [
+            *columns,
+            *(
+                f"{alias}__{column}"
+                for alias, (_fname, relation) in relation_columns.items()
+                for column in relation
+            ),
+        ]
+        rows = [
+            *self._get_moved_lead_input_rows(columns),
+            *self._get_moved_lead_relation_rows(relation_columns),
+        ]
         moved = SQL(
             "unnest(%s) AS moved(%s)",
             SQL(", ").join(
-                SQL("%s::%s[]", values, SQL(columns[fname]))
-                for fname, values in zip(
-                    columns, self._get_moved_lead_input_rows(columns), strict=True
-                )
+                SQL("%s::%s[]", values, SQL(column_type))
+                for values, column_type in zip(rows, types, strict=True)
             ),
-            SQL(", ").join(map(SQL.identifier, columns)),
+            SQL(", ").join(map(SQL.identifier, names)),
         )
         query, fnames = self._get_moved_leads_values_sql()
         self.env.cr.execute(

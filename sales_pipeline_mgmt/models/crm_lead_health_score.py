@@ -564,6 +564,27 @@ class CrmLead(models.Model):
             "skipped_stage_count": "int4",
         }
 
+    @api.model
+    def _get_moved_lead_relation_columns(self):
+        relation_columns = super()._get_moved_lead_relation_columns()
+        company_model = self.env["res.company"]
+        stage_fname, stage_columns = relation_columns["stage"]
+        company_fname, company_columns = relation_columns["company"]
+        return {
+            **relation_columns,
+            "stage": (stage_fname, {**stage_columns, "health_usual_days": "float8"}),
+            "company": (
+                company_fname,
+                {
+                    **company_columns,
+                    **{
+                        fname: company_model._fields[fname].column_type[1]
+                        for fname in company_model._get_health_score_setting_fields()
+                    },
+                },
+            ),
+        }
+
     def _get_moved_leads_values_sql(self):
         """Score the moved leads in the statement of their forecast, from
         their new values and the forecast it computes: the score then reaches
@@ -595,7 +616,11 @@ class CrmLead(models.Model):
             """,
             forecast=query,
             health_value=self._get_health_value_sql(
-                self._get_health_leads_sql(lead_relation),
+                SQL(
+                    "%s %s",
+                    lead_relation,
+                    self._get_moved_lead_relations_sql(["stage", "company"]),
+                ),
                 SQL("TRUE"),
                 materialized=True,
             ),

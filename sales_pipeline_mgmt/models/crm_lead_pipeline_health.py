@@ -139,29 +139,45 @@ class CrmLead(models.Model):
     def _on_stage_moved(self, previous_stages):
         # new leads are not stalled; the moved ones' flags are in the cache
         # crm's own write filled. Cleared before the other reactions, which
-        # read the flag from the cache (the health score of the moved leads)
+        # read the flag from the cache (the health score of the moved leads);
+        # the activities are marked done after them, as their messages update
+        # the last contact of the leads in SQL, which flushes them
         stalled_leads = self.filtered(
             lambda lead: lead.id in previous_stages and lead.is_stalled
         )
         if stalled_leads:
             stalled_leads._reset_stall()
-        return super()._on_stage_moved(previous_stages)
+        res = super()._on_stage_moved(previous_stages)
+        if stalled_leads:
+            stalled_leads._mark_stall_activities_done()
+        return res
 
     # ------------------------------------------------------------
     # PIPELINE HEALTH: PAUSE AND STALL RESET
     # ------------------------------------------------------------
 
     def _reset_stall(self):
-        """Clear the stall flag of ``self`` (leads that just changed stage) and
-        mark the addon's open stall activities on them as done."""
-        self.write(
-            {
-                "is_stalled": False,
-                "stalled_since": False,
-                "stalled_count": 0,
-                "stall_escalated_on": False,
-            }
-        )
+        """Clear the stall flag of ``self`` (leads that just changed stage).
+
+        The cleared values are put in the cache as changed values: they reach
+        the database with crm's own update of the moved leads, as the rest of
+        the move does, rather than through a write of their own."""
+        values = self._get_stall_reset_values()
+        for fname, value in values.items():
+            field = self._fields[fname]
+            self.env.cache.update(
+                self,
+                field,
+                [field.convert_to_cache(value, self)] * len(self),
+                dirty=True,
+            )
+        self.modified(list(values))
+
+    def _mark_stall_activities_done(self):
+        """Mark the addon's open stall activities on ``self`` (leads that just
+        changed stage) as done, in one batch (mail.activity's
+        _action_done_batch) rather than one message post each: a mass move of
+        stalled opportunities costs the same handful of queries as one."""
         activities = (
             self.env["mail.activity"]
             # the activities may be assigned to the team leader: marking them
@@ -170,9 +186,19 @@ class CrmLead(models.Model):
             .search(self._get_stall_activity_domain())
         )
         if activities:
-            activities.action_feedback(
+            activities._action_done_batch(
                 feedback=self.env._("The opportunity changed stage.")
             )
+
+    @api.model
+    def _get_stall_reset_values(self):
+        """The values a stage move gives the stall fields of a lead."""
+        return {
+            "is_stalled": False,
+            "stalled_since": False,
+            "stalled_count": 0,
+            "stall_escalated_on": False,
+        }
 
     def _get_stall_activity_domain(self):
         return [
