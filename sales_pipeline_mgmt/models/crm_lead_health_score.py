@@ -669,18 +669,7 @@ class CrmLead(models.Model):
         record without one); 0 to start a new pass."""
         if not progress:
             return 0
-        previous = progress.search(
-            [
-                ("cron_id", "=", progress.cron_id.id),
-                ("id", "<", progress.id),
-                "|",
-                ("pipeline_health_after_id", ">", 0),
-                ("pipeline_health_after_id", "=", -1),
-            ],
-            order="id desc",
-            limit=1,
-        )
-        return max(previous.pipeline_health_after_id, 0)
+        return max(progress._get_last_completed_batch().pipeline_health_after_id, 0)
 
     @api.model
     def _refresh_health_score_batch(self, batch_size=None, cursor=0):

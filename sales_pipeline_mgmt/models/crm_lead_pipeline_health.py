@@ -311,17 +311,7 @@ class CrmLead(models.Model):
         """
         if not progress:
             return None
-        previous = progress.search(
-            [
-                ("cron_id", "=", progress.cron_id.id),
-                ("id", "<", progress.id),
-                "|",
-                ("pipeline_health_after_id", ">", 0),
-                ("pipeline_health_after_id", "=", -1),
-            ],
-            order="id desc",
-            limit=1,
-        )
+        previous = progress._get_last_completed_batch()
         if previous.remaining and previous.pipeline_health_after_id > 0:
             return {
                 "after": (
@@ -337,11 +327,7 @@ class CrmLead(models.Model):
         # a pass ends with a batch that leaves nothing remaining
         full_pass_today = progress.search_count(
             [
-                ("cron_id", "=", progress.cron_id.id),
-                ("id", "<", progress.id),
-                "|",
-                ("pipeline_health_after_id", ">", 0),
-                ("pipeline_health_after_id", "=", -1),
+                *progress._get_completed_batches_domain(),
                 ("remaining", "=", 0),
                 ("pipeline_health_pass_full", "=", True),
                 ("pipeline_health_pass_started", ">=", midnight),

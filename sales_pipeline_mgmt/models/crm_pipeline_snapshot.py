@@ -148,15 +148,18 @@ class CrmPipelineSnapshot(models.Model):
     @api.model
     def _get_insert_columns_sql(self):
         """The columns a snapshot query fills, in the order of its SELECT."""
-        return SQL(
-            """
-            snapshot_date, company_id, team_id, user_id, stage_id,
-            standard_stage_id, open_count, expected_revenue, prorated_revenue,
-            historical_revenue, forecast_prorated_month_1, forecast_prorated_month_2,
-            forecast_prorated_month_3, forecast_historical_month_1,
-            forecast_historical_month_2, forecast_historical_month_3,
-            create_uid, create_date, write_uid, write_date
-            """
+        return SQL(", ").join(
+            map(
+                SQL.identifier,
+                [
+                    "snapshot_date",
+                    *self._get_value_columns(),
+                    "create_uid",
+                    "create_date",
+                    "write_uid",
+                    "write_date",
+                ],
+            )
         )
 
     @api.model
@@ -213,13 +216,7 @@ class CrmPipelineSnapshot(models.Model):
             if company_id
             else SQL("lead.company_id IS NULL")
         )
-        values = SQL(
-            """company_id, team_id, user_id, stage_id, standard_stage_id,
-               open_count, expected_revenue, prorated_revenue, historical_revenue,
-               forecast_prorated_month_1, forecast_prorated_month_2,
-               forecast_prorated_month_3, forecast_historical_month_1,
-               forecast_historical_month_2, forecast_historical_month_3"""
-        )
+        values = SQL(", ").join(map(SQL.identifier, self._get_value_columns()))
         same_row = SQL(
             "(%s) IS NOT DISTINCT FROM (%s)",
             SQL(", ").join(
