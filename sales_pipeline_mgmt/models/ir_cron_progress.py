@@ -21,8 +21,8 @@ class IrCronProgress(models.Model):
         string="Pipeline Health Cursor",
         readonly=True,
         help="Id of the last lead the batch examined; -1 when it found none "
-        "left; empty when the batch was not a pipeline health or health score "
-        "job's, or did not complete.",
+        "left; empty when the batch was not a pipeline health job's or did not "
+        "complete.",
     )
     pipeline_health_pass_started = fields.Datetime(
         readonly=True,
