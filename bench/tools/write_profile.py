@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Where a stage move's time goes: one move of SIZE leads of the shared
 pipeline's first stage (forward: to the second stage, skip: to the third;
-backward: from the third to the second), run three times in a rolled-back
+backward: from the third to the second), run three times (RUNS in the environment) in a rolled-back
 transaction with the flush and precommit hooks (mail tracking), as the
 addon's write or as crm alone; prints each run's time and query count, the
 statements of the last run grouped by text with their total duration, and a
@@ -29,6 +29,8 @@ from odoo.sql_db import Cursor
 ODOO_DIR = os.environ["ODOO_DIR"]
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXPLAIN = os.environ.get("EXPLAIN")
+# more runs than three, to see the spread of a kind of move on a busy machine
+RUNS = int(os.environ.get("RUNS", 3))
 MOVES = {"forward": (0, 1), "skip": (0, 2), "backward": (2, 1)}
 
 statements = []
@@ -96,13 +98,13 @@ def main():
         )
         print(f"{len(ids)} leads from {source.name} to {target.name}, {mode}")
         profile = None
-        for run in range(3):
+        for run in range(RUNS):
             cr.rollback()
             env.invalidate_all()
             env.transaction.reset()
             statements.clear()
             leads = env["crm.lead"].with_user(manager).browse(ids)
-            profile = cProfile.Profile() if run == 2 else None
+            profile = cProfile.Profile() if run == RUNS - 1 else None
             started = time.perf_counter()
             if profile:
                 profile.enable()

@@ -1,6 +1,8 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+import datetime
+
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 HISTORICAL_LEVELS = [
@@ -528,7 +530,7 @@ class CrmLead(models.Model):
         a one-lead move's cost)."""
         if not self:
             return
-        self._flush_forecast_inputs()
+        self._flush_moved_leads_values_inputs()
         columns = self._get_moved_lead_input_columns()
         relation_columns = self._get_moved_lead_relation_columns()
         types = [
@@ -559,7 +561,7 @@ class CrmLead(models.Model):
             ),
             SQL(", ").join(map(SQL.identifier, names)),
         )
-        query, fnames = self._get_moved_leads_values_sql()
+        query, fnames = self._get_moved_leads_values_query()
         self.env.cr.execute(
             SQL(
                 "WITH moved AS (SELECT * FROM %s) SELECT * FROM (%s) moved_value",
@@ -583,6 +585,58 @@ class CrmLead(models.Model):
                 dirty=True,
             )
         leads.modified(fnames)
+
+    def _flush_moved_leads_values_inputs(self):
+        """Flush what the statement of _get_moved_leads_values_sql reads
+        besides the moved leads; extend it with what an extension of that
+        statement reads."""
+        self._flush_forecast_inputs()
+
+    def _get_moved_leads_values_query(self):
+        """_get_moved_leads_values_sql, from a template kept per registry:
+        the statement is the same for every move but for the transaction's
+        time, and composing it costs more Python than the rest of a one-lead
+        move's own (about 0.4 ms)."""
+        now = self.env.cr.now()
+        best_case = self._get_best_case_standard_stage()
+        template = self._get_moved_leads_values_template(best_case.id)
+        if not template:
+            return self._get_moved_leads_values_sql()
+        code, params, fnames, now_indexes, today_indexes = template
+        params = list(params)
+        for index in now_indexes:
+            params[index] = now
+        for index in today_indexes:
+            params[index] = now.date()
+        # the code of an SQL object, with its parameters again
+        return SQL(code, *params), list(fnames)
+
+    @tools.ormcache("best_case_id")
+    def _get_moved_leads_values_template(self, best_case_id):
+        """(code, parameters, field names, indexes of the transaction's time,
+        indexes of its day) of _get_moved_leads_values_sql, or None when the
+        statement has a time or a day among its parameters that is not the
+        transaction's own (derived from it, so not safe to keep)."""
+        now = self.env.cr.now()
+        query, fnames = self._get_moved_leads_values_sql()
+        params = query.params
+        now_indexes, today_indexes = [], []
+        for index, param in enumerate(params):
+            if isinstance(param, datetime.datetime):
+                if param != now:
+                    return None
+                now_indexes.append(index)
+            elif isinstance(param, datetime.date):
+                if param != now.date():
+                    return None
+                today_indexes.append(index)
+        return (
+            query.code,
+            tuple(params),
+            tuple(fnames),
+            tuple(now_indexes),
+            tuple(today_indexes),
+        )
 
     @api.model
     def _get_historical_forecast_sql(

@@ -585,6 +585,11 @@ class CrmLead(models.Model):
             ),
         }
 
+    def _flush_moved_leads_values_inputs(self):
+        res = super()._flush_moved_leads_values_inputs()
+        self._flush_health_score_inputs()
+        return res
+
     def _get_moved_leads_values_sql(self):
         """Score the moved leads in the statement of their forecast, from
         their new values and the forecast it computes: the score then reaches

@@ -271,6 +271,22 @@ class TestHistoricalForecast(ForecastCommon):
         self.assertAlmostEqual(lead.historical_probability, 75.0)
         self.assertEqual(lead.predicted_close_date, date(2026, 3, 22))
 
+    def test_each_move_predicts_from_its_own_day(self):
+        # the statement of the moved leads is composed once, each move gives
+        # it the time of its own transaction
+        lead = self._open_lead(stage_id=self.stage_qualified.id, probability=30)
+        self._refresh()
+        for days_later, predicted in ((0, date(2026, 3, 22)), (5, date(2026, 3, 27))):
+            with self._pinned(T0 + timedelta(days=days_later)):
+                lead.write({"stage_id": self.stage_proposal.id})
+            # team A in Proposal: a median of 20 days to win, from the move
+            self.assertEqual(lead.predicted_close_date, predicted)
+            with self._pinned(T0 + timedelta(days=days_later)):
+                lead.write({"stage_id": self.stage_qualified.id})
+            # no closed lead ever stayed in Qualified: its own 30 %
+            self.assertEqual(lead.historical_level, "lead")
+            self.assertAlmostEqual(lead.historical_probability, 30.0)
+
     def test_refreshing_twice_changes_nothing(self):
         self._open_lead()
         self._refresh()
