@@ -489,7 +489,10 @@ class CrmLead(models.Model):
         then one column per field name returned), reading their new values
         from the relation ``moved`` (see _get_moved_lead_input_columns):
         (SQL, field names). Extend it to compute more of a move in the same
-        statement."""
+        statement. It is composed once per registry (see
+        _get_moved_leads_values_template): its parameters may depend on the
+        transaction's time and day, not on the leads, the user or the
+        context; an extension that needs more adds columns to ``moved``."""
         statistics = self.env["crm.lead.forecast.stat"]._get_statistics_sql(
             self.env.cr.now(), recompute=False
         )
