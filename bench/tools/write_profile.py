@@ -2,13 +2,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Where a stage move's time goes: one move of SIZE leads of the shared
 pipeline's first stage (forward: to the second stage, skip: to the third;
-backward: from the third to the second), run three times (RUNS in the environment) in a rolled-back
-transaction with the flush and precommit hooks (mail tracking), as the
-addon's write or as crm alone; prints each run's time and query count, the
-statements of the last run grouped by text with their total duration, and a
-cProfile of the last run. EXPLAIN=<text> in the environment also prints the
-plan (EXPLAIN ANALYZE, run once more) of the statements containing <text>;
-PROFILE_OUT=<file> saves the last run's profile (pstats) there.
+backward: from the third to the second), run three times (RUNS in the
+environment) in a rolled-back transaction with the flush and precommit hooks
+(mail tracking), as the addon's write or as crm alone; prints each run's time
+and query count, the statements of the last run grouped by text with their
+total duration, and a cProfile of the last run. EXPLAIN=<text> in the
+environment also prints the plan (EXPLAIN ANALYZE, run once more) of the
+statements containing <text>; PROFILE_OUT=<file> saves the last run's profile
+(pstats) there.
 
     PYTHONPATH=$ODOO_DIR $ODOO_PYTHON bench/tools/write_profile.py \
         DB KIND SIZE [addon|crm]
@@ -30,7 +31,7 @@ ODOO_DIR = os.environ["ODOO_DIR"]
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXPLAIN = os.environ.get("EXPLAIN")
 # more runs than three, to see the spread of a kind of move on a busy machine
-RUNS = int(os.environ.get("RUNS", 3))
+RUNS = int(os.environ.get("RUNS", "3"))
 MOVES = {"forward": (0, 1), "skip": (0, 2), "backward": (2, 1)}
 
 statements = []
