@@ -471,9 +471,9 @@ class TestHealthScore(SalesPipelineCommon):
             self._pinned(T0),
             mute_logger("odoo.addons.sales_pipeline_mgmt.models.crm_lead_health_score"),
         ):
-            updated, failed, busy = self.env[
-                "crm.lead"
-            ]._refresh_health_scores_safely((lead | self.reference).ids)
+            updated, failed, busy = self.env["crm.lead"]._refresh_health_scores_safely(
+                (lead | self.reference).ids
+            )
         self.assertEqual((updated, failed, busy), (1, 1, 0))
         lead.invalidate_recordset()
         self.assertEqual(lead.health_score, 14)
