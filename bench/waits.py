@@ -63,7 +63,9 @@ class WaitSampler:
                 while not self._stop.is_set():
                     began = time.monotonic()
                     self._sample(cr)
-                    self._stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+                    self._stop.wait(
+                        max(0.0, self.interval - (time.monotonic() - began))
+                    )
         finally:
             conn.close()
 
@@ -94,7 +96,9 @@ class WaitSampler:
                     "statement": statement,
                     "samples": count,
                 }
-                for (db, kind, wait, statement), count in self.statements.most_common(20)
+                for (db, kind, wait, statement), count in self.statements.most_common(
+                    20
+                )
             ],
         }
 
@@ -105,8 +109,10 @@ def render(result, names):
     if not result or not result.get("samples"):
         return ""
     lines = [
-        f"Wait events on the primary ({result['samples']} samples every "
-        f"{result['interval_s']} s of active sessions; CPU = active, no wait):",
+        (
+            f"Wait events on the primary ({result['samples']} samples every "
+            f"{result['interval_s']} s of active sessions; CPU = active, no wait):"
+        ),
         "| side | process | wait event | samples |",
         "|---|---|---|---|",
     ]
