@@ -48,6 +48,7 @@ import time
 import invariants
 import psycopg2
 import requests
+import waits
 import webclient
 from lxml import etree
 from topology import ADDON_DB, CRM_DB, REP_PASSWORD, Topology
@@ -938,6 +939,11 @@ class Run:
         elapsed = {"addon": 0.0, "crm": 0.0}
         details = []
         next_jobs, jobs_made_due = 0.0, 0
+        sampler = (
+            waits.WaitSampler(self.topo, (ADDON_DB, CRM_DB)).start()
+            if args.sample_waits
+            else None
+        )
         for number, name in enumerate(order, 1):
             side = sides[name]
             if side.addon and not args.no_jobs and elapsed["addon"] >= next_jobs:
@@ -966,6 +972,7 @@ class Run:
                     "load_after": _loadavg(),
                 }
             )
+        wait_samples = sampler.stop() if sampler else None
         say("checks: lost updates, invariants, jobs complete on their next run")
         result = {
             "date": started_at.strftime("%Y-%m-%d %H:%M UTC"),
@@ -982,6 +989,7 @@ class Run:
             "jobs_made_due": jobs_made_due,
             "jobs_every_s": None if args.no_jobs else args.jobs_every,
             "phases_detail": details,
+            "waits": wait_samples,
             "sides": {},
             "lost": {},
             "lost_detail": {},
@@ -1716,6 +1724,12 @@ def main():
     parser.add_argument(
         "--no-reset", action="store_true", help="keep the current databases"
     )
+    parser.add_argument(
+        "--sample-waits",
+        action="store_true",
+        help="sample the wait events of Odoo's sessions on the primary every "
+        "0.1 s during the phases (bench/waits.py)",
+    )
     parser.add_argument("--out", help="JSON result (default bench/results/...)")
     args = parser.parse_args()
     if args.phases < 2 or args.phases % 2:
@@ -1728,6 +1742,10 @@ def main():
     else:
         result = run.load()
         text = render_load(result) + "\n\n" + render_checks(result)
+        if result.get("waits"):
+            text += "\n\n" + waits.render(
+                result["waits"], {ADDON_DB: "addon", CRM_DB: "crm"}
+            )
         out = args.out or os.path.join(RESULTS, f"load_{args.reps}reps.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as file:

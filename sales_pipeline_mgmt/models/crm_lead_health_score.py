@@ -712,7 +712,7 @@ class CrmLead(models.Model):
             )
         )
         lead_ids = [row[0] for row in self.env.cr.fetchall()]
-        updated, failed = self._refresh_health_scores_safely(lead_ids)
+        updated, failed, busy = self._refresh_health_scores_safely(lead_ids)
         if len(lead_ids) < batch_size:
             remaining = next_cursor = 0
         else:
@@ -734,44 +734,93 @@ class CrmLead(models.Model):
                 # than an empty batch that would end it
                 next_cursor = 0
         _logger.info(
-            "Health score: %s leads scored (%s changed), %s failed, %s remaining",
+            "Health score: %s leads scored (%s changed, %s busy), %s failed, "
+            "%s remaining",
             len(lead_ids) - failed,
             updated,
+            busy,
             failed,
             remaining,
         )
         return {
             "done": len(lead_ids) - failed,
             "updated": updated,
+            "busy": busy,
             "failed": failed,
             "remaining": remaining,
             "cursor": next_cursor,
         }
 
     @api.model
-    def _refresh_health_scores_safely(self, lead_ids):
-        """Score ``lead_ids`` in one statement; if it fails, one by one.
+    def _get_health_score_changed_ids(self, lead_ids):
+        """The ids of ``lead_ids`` whose stored score or reasons differ from
+        the ones computed now, read without locking anything."""
+        self.flush_model(self._get_health_score_read_fields())
+        self._flush_health_score_inputs()
+        lead_filter = SQL("lead.id IN %s", tuple(lead_ids))
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH %(health_value)s
+                SELECT lead.id
+                  FROM crm_lead lead
+                  JOIN health_value ON health_value.id = lead.id
+                 WHERE %(lead_filter)s
+                   AND (lead.health_score, lead.health_score_reasons)
+                       IS DISTINCT FROM
+                       (health_value.health_score, health_value.health_score_reasons)
+                 ORDER BY lead.id
+                """,
+                health_value=self._get_health_value_sql(
+                    self._get_health_leads_sql(SQL("crm_lead lead")),
+                    lead_filter,
+                    materialized=True,
+                ),
+                lead_filter=lead_filter,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
 
-        :return: (leads updated, leads that failed)
+    @api.model
+    def _refresh_health_scores_safely(self, lead_ids):
+        """Score ``lead_ids`` without waiting on, nor holding up, the users
+        who are moving some of them: only the leads whose score changes are
+        locked (``FOR NO KEY UPDATE SKIP LOCKED``) and rewritten; a lead
+        another transaction holds, or changed since this one began (a stage
+        move, which scores the lead in its own statement), is left alone
+        and counted busy, for the next pass. If the batch fails, its leads
+        are scored one by one.
+
+        :return: (leads updated, leads that failed, leads busy)
         """
         if not lead_ids:
-            return 0, 0
+            return 0, 0, 0
         try:
             with self.env.cr.savepoint():
-                return self._refresh_health_scores(
-                    SQL("lead.id IN %s", tuple(lead_ids))
-                ), 0
+                changed_ids = self._get_health_score_changed_ids(lead_ids)
+                locked_ids = self._lock_pipeline_health_leads(changed_ids)
+                updated = (
+                    self._refresh_health_scores(
+                        SQL("lead.id IN %s", tuple(sorted(locked_ids)))
+                    )
+                    if locked_ids
+                    else 0
+                )
+                return updated, 0, len(changed_ids) - len(locked_ids)
         except Exception:  # noqa: BLE001 - retried lead per lead below
             _logger.info("Health score: batch failed, retrying lead per lead")
-        updated = failed = 0
+        updated = failed = busy = 0
         for lead_id in lead_ids:
             try:
                 with self.env.cr.savepoint():
+                    if not self._lock_pipeline_health_leads([lead_id]):
+                        busy += 1
+                        continue
                     updated += self._refresh_health_scores(SQL("lead.id = %s", lead_id))
             except Exception:  # a bad record never blocks the rest
                 failed += 1
                 _logger.warning("Health score: lead %s skipped", lead_id, exc_info=True)
-        return updated, failed
+        return updated, failed, busy
 
     # ------------------------------------------------------------
     # DEALS AT RISK

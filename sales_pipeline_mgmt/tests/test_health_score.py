@@ -4,6 +4,8 @@ import ast
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged, users
 from odoo.tools import SQL, mute_logger
@@ -469,15 +471,90 @@ class TestHealthScore(SalesPipelineCommon):
             self._pinned(T0),
             mute_logger("odoo.addons.sales_pipeline_mgmt.models.crm_lead_health_score"),
         ):
-            updated, failed = self.env["crm.lead"]._refresh_health_scores_safely(
+            updated, failed, busy = self.env["crm.lead"]._refresh_health_scores_safely(
                 (lead | self.reference).ids
             )
-        self.assertEqual((updated, failed), (1, 1))
+        self.assertEqual((updated, failed, busy), (1, 1, 0))
         lead.invalidate_recordset()
         self.assertEqual(lead.health_score, 14)
         # the failing lead keeps the score it had
         self.reference.invalidate_recordset()
         self.assertEqual(self.reference.health_score_reasons, reference_before)
+
+    def _row_versions(self, leads):
+        """(xmin, xmax) of the leads' rows: a rewrite changes the first, a
+        row lock the second."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, xmin::text, xmax::text FROM crm_lead WHERE id IN %s",
+                tuple(leads.ids),
+            )
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def test_daily_job_leaves_a_lead_being_moved_and_rewrites_only_changes(self):
+        lead = self._slipping_lead()
+        self._score(lead | self.reference)
+        scored = lead | self.reference
+        self.assertEqual(lead.health_score, 14)
+        # both scores lost: the job must write them again (after the scoring
+        # queued for the commit, which would score them again)
+        self.env.cr.flush()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET health_score = NULL WHERE id IN %s",
+                tuple(scored.ids),
+            )
+        )
+        self.env["crm.lead"].invalidate_model(["health_score"])
+        lead_model = self.env["crm.lead"]
+        cursor = self.env.cr
+        execute = cursor.execute
+        locks = []
+
+        def execute_moving_lead(query, params=None, log_exceptions=True):
+            # PostgreSQL refusing the row of a lead a user moved since the
+            # batch began (what SKIP LOCKED cannot skip), the others locked
+            if isinstance(query, SQL) and "FOR NO KEY UPDATE" in query.code:
+                locks.append(query.code)
+                flat = [
+                    item
+                    for param in query.params
+                    for item in (param if isinstance(param, tuple) else (param,))
+                ]
+                if lead.id in flat:
+                    raise psycopg2.errors.SerializationFailure(
+                        "could not serialize access due to concurrent update"
+                    )
+            return execute(query, params, log_exceptions)
+
+        with (
+            patch.object(cursor, "execute", execute_moving_lead),
+            self._pinned(T0),
+            mute_logger(
+                "odoo.addons.sales_pipeline_mgmt.models.crm_lead_pipeline_health"
+            ),
+        ):
+            result = lead_model._refresh_health_scores_safely(scored.ids)
+        # the reference scored, the moved lead left to its move and next pass
+        self.assertEqual(result, (1, 0, 1))
+        self.assertTrue(all("SKIP LOCKED" in code for code in locks))
+        scored.invalidate_recordset()
+        self.assertFalse(lead.health_score)
+        self.assertTrue(self.reference.health_score)
+        with self._pinned(T0):
+            self.assertEqual(
+                lead_model._refresh_health_scores_safely(scored.ids), (1, 0, 0)
+            )
+        lead.invalidate_recordset()
+        self.assertEqual(lead.health_score, 14)
+        # nothing changed: no row rewritten nor even locked
+        versions = self._row_versions(scored)
+        with self._pinned(T0):
+            self.assertEqual(
+                lead_model._refresh_health_scores_safely(scored.ids), (0, 0, 0)
+            )
+        self.assertEqual(self._row_versions(scored), versions)
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")

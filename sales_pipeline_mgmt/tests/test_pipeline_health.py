@@ -8,7 +8,7 @@ import psycopg2.errors
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
-from odoo.tools import SQL
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.sales_pipeline_mgmt.models.crm_lead_pipeline_health import CrmLead
 
@@ -427,6 +427,36 @@ class TestFollowUp(PipelineHealthCommon):
             sorted(self._activities(lead).mapped("pipeline_health_kind")),
             ["escalation", "stall"],
         )
+
+    def test_a_lead_changed_during_the_batch_costs_a_few_lock_statements(self):
+        with self._pinned(T0):
+            leads = self.env["crm.lead"].concat(
+                *(self._create_opportunity() for _index in range(16))
+            )
+        self.env.flush_all()
+        busy = leads[5]
+        cursor = self.env.cr
+        statements = []
+        with (
+            self._lock_refused(busy),
+            mute_logger(
+                "odoo.addons.sales_pipeline_mgmt.models.crm_lead_pipeline_health"
+            ),
+        ):
+            # counted before the refusal
+            execute = cursor.execute
+
+            def count_locks(query, params=None, log_exceptions=True):
+                if isinstance(query, SQL) and "FOR NO KEY UPDATE" in query.code:
+                    statements.append(query)
+                return execute(query, params, log_exceptions)
+
+            with patch.object(cursor, "execute", count_locks):
+                locked = self.env["crm.lead"]._lock_pipeline_health_leads(leads.ids)
+        self.assertEqual(locked, set((leads - busy).ids))
+        # the 16 leads, then halves of 8, 4, 2 and 1 down to the busy one:
+        # 1 + 2 * 4 statements, where one per lead took 1 + 16
+        self.assertEqual(len(statements), 9)
 
     def test_a_lead_being_edited_is_skipped_and_the_rest_processed(self):
         with self._pinned(T0):
