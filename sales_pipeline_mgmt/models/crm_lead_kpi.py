@@ -291,31 +291,51 @@ class CrmLead(models.Model):
         } | {"open_revenue": 0.0}
 
     @api.model
-    def _read_leads_by_source_month(self, domain=None, date_from=None, date_to=None):
+    def _read_leads_by_source_month(
+        self, domain=None, date_from=None, date_to=None, with_names=False
+    ):
         """Leads created in the period per UTM source and month of creation
-        (UTC), in one query; leads without a source form their own group."""
+        (UTC), in one query; leads without a source form their own group.
+        With ``with_names``, each row also has the source's name
+        (source_name, False without a source), read in the same query."""
         period = []
         if date_from:
             period.append(("create_date", ">=", self._pipeline_bound(date_from)))
         if date_to:
             period.append(("create_date", "<", self._pipeline_bound(date_to)))
-        # archived leads included, months in UTC (no timezone conversion)
-        groups = self.with_context(active_test=False, tz=False)._read_group(
-            expression.AND([domain or [], period]),
-            ["source_id", "create_date:month"],
-            ["__count"],
+        # archived leads included (the KPIs' population), months in UTC (no
+        # timezone conversion). The name is a plain column of the source
+        # (its display name), read beside the counts rather than by a second
+        # query: utm.source has no record rules, and every user of the
+        # pipeline may read sources.
+        self.env["utm.source"].flush_model(["name"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lead.source_id,
+                       TO_CHAR(date_trunc('month', lead.create_date), 'YYYY-MM'),
+                       COUNT(*), %(name)s
+                  FROM %(leads)s AS lead
+                  %(join)s
+                 GROUP BY 1, 2, 4
+                 ORDER BY 2, COALESCE(lead.source_id, 0)
+                """,
+                name=SQL("source.name") if with_names else SQL("NULL"),
+                join=SQL("LEFT JOIN utm_source source ON source.id = lead.source_id")
+                if with_names
+                else SQL(),
+                leads=self._get_pipeline_kpi_leads_sql(
+                    expression.AND([domain or [], period])
+                ),
+            )
         )
-        return sorted(
-            (
-                {
-                    "source_id": source.id or False,
-                    "month": month.strftime("%Y-%m"),
-                    "count": count,
-                }
-                for source, month, count in groups
-            ),
-            key=lambda row: (row["month"], row["source_id"] or 0),
-        )
+        rows = []
+        for source_id, month, count, name in self.env.cr.fetchall():
+            row = {"source_id": source_id or False, "month": month, "count": count}
+            if with_names:
+                row["source_name"] = name or False
+            rows.append(row)
+        return rows
 
     @api.model
     def _get_sales_velocity(self, figures):
