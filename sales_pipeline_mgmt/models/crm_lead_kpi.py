@@ -243,7 +243,7 @@ class CrmLead(models.Model):
 
     @api.model
     def _read_pipeline_figures(
-        self, domain=None, date_from=None, date_to=None, groupby=None
+        self, domain=None, date_from=None, date_to=None, groupby=None, key_count=None
     ):
         """Counts and means behind the KPIs, the team dashboard and the sales
         velocity, in one query: {group id or False: {figure: value}}.
@@ -251,6 +251,8 @@ class CrmLead(models.Model):
         :param groupby: None (one group, key False), "team_id", "user_id", or
             an SQL expression on the alias ``lead`` (e.g. the periods of the
             pipeline dashboard) whose values become the keys
+        :param key_count: with an SQL ``groupby`` whose values are integers
+            from 0 to key_count - 1, that number (a few thousand at most)
         """
         assert groupby in (None, "team_id", "user_id") or isinstance(groupby, SQL)
         won, lost = self._pipeline_state_sql()
@@ -269,6 +271,19 @@ class CrmLead(models.Model):
             group_key = SQL("lead.%s", SQL.identifier(groupby))
         else:
             group_key = SQL("NULL::int4")
+        key_join = SQL()
+        if key_count:
+            # PostgreSQL keeps no statistics on a key computed from the
+            # leads' columns: it expects one group per lead, and so
+            # aggregates every lead in one process. Matched to the series of
+            # its possible values, the key is a column whose number of
+            # values it knows, and workers aggregate the leads in parallel.
+            key_join = SQL(
+                "JOIN generate_series(0, %s) AS group_key(key) ON group_key.key = %s",
+                key_count - 1,
+                group_key,
+            )
+            group_key = SQL("group_key.key")
         self.env.cr.execute(
             SQL(
                 """
@@ -293,9 +308,11 @@ class CrmLead(models.Model):
                        SUM(lead.expected_revenue) FILTER (WHERE %(open)s)
                   FROM %(leads)s AS lead
                   LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                  %(key_join)s
                  GROUP BY 1
                 """,
                 group_key=group_key,
+                key_join=key_join,
                 created=created,
                 opened=opened,
                 is_opp=is_opportunity,

@@ -491,21 +491,25 @@ class CrmLead(models.Model):
         bounds = sorted(
             {self._pipeline_bound(bound) for dates in periods for bound in dates}
         )
-        # the slice of each date as a number below 100 (0 before the first
-        # bound, -1 for no date), the three in one integer key: PostgreSQL
-        # groups an integer key in a hash table
-        assert len(bounds) < 99
+        # the slice of each date plus one (width_bucket gives 0 before the
+        # first bound and the number of bounds after the last; no date is
+        # -1), the three in one integer key from 0 to key_count - 1: an
+        # integer key groups in a hash table, and its possible values tell
+        # the planner how many groups to expect (see _read_pipeline_figures)
+        base = len(bounds) + 2
+        key_count = base**3
+        assert key_count <= 100_000
         bounds_sql = SQL("%s::timestamp[]", bounds)
         dates_sql = self._get_pipeline_date_sql()
         created, opened, closed = (
-            SQL("COALESCE(width_bucket(%s, %s), -1)", dates_sql[name], bounds_sql)
+            SQL("(COALESCE(width_bucket(%s, %s), -1) + 1)", dates_sql[name], bounds_sql)
             for name in ("created", "opened", "closed")
         )
-        slices = SQL("(%s * 10000 + %s * 100 + %s + 1)", created, opened, closed)
+        slices = SQL("((%s * %s + %s) * %s + %s)", created, base, opened, base, closed)
         groups = [
-            ((key // 10000, key // 100 % 100, key % 100 - 1), figures)
+            ((key // base**2 - 1, key // base % base - 1, key % base - 1), figures)
             for key, figures in self._read_pipeline_figures(
-                domain, groupby=slices
+                domain, groupby=slices, key_count=key_count
             ).items()
         ]
         result = []
