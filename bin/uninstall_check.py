@@ -25,6 +25,11 @@ def check(env):
     ):
         env.cr.execute("SELECT to_regclass(%s)", [table])
         assert env.cr.fetchone()[0] is None, f"table {table} left behind"
+    env.cr.execute(
+        "SELECT stxname FROM pg_statistic_ext WHERE stxname = %s",
+        ["crm_lead_create_month_stat"],
+    )
+    assert not env.cr.fetchall(), "statistics on crm_lead left behind"
     salesman = env.ref("base.user_demo")
     lead_model = env["crm.lead"].with_user(salesman)
     leads = lead_model.search_read([], ["name", "stage_id", "probability"], limit=20)

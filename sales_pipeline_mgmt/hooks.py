@@ -262,3 +262,4 @@ def uninstall_hook(env):
     # the stage history's table goes with the addon, its triggers with it;
     # the functions they ran stay unless dropped
     env["crm.lead.stage.analysis.summary"]._drop_functions()
+    env["crm.lead"]._drop_pipeline_figures_statistics()

@@ -33,6 +33,11 @@ PIPELINE_MEANS = ("avg_days_to_win", "avg_sales_cycle_days", "avg_won_revenue")
 # the pages of the table (whose rows carry descriptions, addresses, ...).
 PIPELINE_FIGURES_INDEX = "crm_lead_pipeline_figures_idx"
 FUNNEL_STAYS_INDEX = "crm_lead_stage_history_funnel_idx"
+# PostgreSQL keeps no statistics on an expression by default: grouped by the
+# month of creation, the leads per source looked like one group per lead to
+# the planner, which then aggregated them in a single process. These
+# statistics give it the number of months (a few hundred rows at most).
+CREATE_MONTH_STATISTICS = "crm_lead_create_month_stat"
 PIPELINE_FIGURES_COLUMNS = (
     "id",
     "company_id",
@@ -84,7 +89,8 @@ class CrmLead(models.Model):
         index of the stays the dashboard's funnel counts (entry date,
         standard stage, lead, duration): both read in index-only scans. A
         query that reads a column outside them (a custom domain) reads the
-        table instead, with the same result."""
+        table instead, with the same result. And the statistics of the
+        leads' months of creation (see CREATE_MONTH_STATISTICS)."""
         cr = self.env.cr
         if not sql.index_exists(cr, PIPELINE_FIGURES_INDEX):
             cr.execute(
@@ -102,6 +108,34 @@ class CrmLead(models.Model):
                     SQL.identifier(FUNNEL_STAYS_INDEX),
                 )
             )
+        cr.execute(
+            SQL(
+                "SELECT 1 FROM pg_statistic_ext WHERE stxname = %s",
+                CREATE_MONTH_STATISTICS,
+            )
+        )
+        if not cr.rowcount:
+            cr.execute(
+                SQL(
+                    "CREATE STATISTICS %s ON (date_trunc('month', create_date)) "
+                    "FROM crm_lead",
+                    SQL.identifier(CREATE_MONTH_STATISTICS),
+                )
+            )
+            # a sample of the table (a second at a million leads); until
+            # then the planner would wait for autovacuum's next analyze
+            cr.execute(SQL("ANALYZE crm_lead"))
+
+    @api.model
+    def _drop_pipeline_figures_statistics(self):
+        """The statistics on crm_lead's own column outlive the addon's
+        columns (and the indexes that hold them): dropped on uninstall."""
+        self.env.cr.execute(
+            SQL(
+                "DROP STATISTICS IF EXISTS %s",
+                SQL.identifier(CREATE_MONTH_STATISTICS),
+            )
+        )
 
     @api.model
     @api.readonly
@@ -209,7 +243,7 @@ class CrmLead(models.Model):
 
     @api.model
     def _read_pipeline_figures(
-        self, domain=None, date_from=None, date_to=None, groupby=None
+        self, domain=None, date_from=None, date_to=None, groupby=None, key_count=None
     ):
         """Counts and means behind the KPIs, the team dashboard and the sales
         velocity, in one query: {group id or False: {figure: value}}.
@@ -217,6 +251,8 @@ class CrmLead(models.Model):
         :param groupby: None (one group, key False), "team_id", "user_id", or
             an SQL expression on the alias ``lead`` (e.g. the periods of the
             pipeline dashboard) whose values become the keys
+        :param key_count: with an SQL ``groupby`` whose values are integers
+            from 0 to key_count - 1, that number (a few thousand at most)
         """
         assert groupby in (None, "team_id", "user_id") or isinstance(groupby, SQL)
         won, lost = self._pipeline_state_sql()
@@ -235,6 +271,19 @@ class CrmLead(models.Model):
             group_key = SQL("lead.%s", SQL.identifier(groupby))
         else:
             group_key = SQL("NULL::int4")
+        key_join = SQL()
+        if key_count:
+            # PostgreSQL keeps no statistics on a key computed from the
+            # leads' columns: it expects one group per lead, and so
+            # aggregates every lead in one process. Matched to the series of
+            # its possible values, the key is a column whose number of
+            # values it knows, and workers aggregate the leads in parallel.
+            key_join = SQL(
+                "JOIN generate_series(0, %s) AS group_key(key) ON group_key.key = %s",
+                key_count - 1,
+                group_key,
+            )
+            group_key = SQL("group_key.key")
         self.env.cr.execute(
             SQL(
                 """
@@ -259,9 +308,11 @@ class CrmLead(models.Model):
                        SUM(lead.expected_revenue) FILTER (WHERE %(open)s)
                   FROM %(leads)s AS lead
                   LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                  %(key_join)s
                  GROUP BY 1
                 """,
                 group_key=group_key,
+                key_join=key_join,
                 created=created,
                 opened=opened,
                 is_opp=is_opportunity,
@@ -291,31 +342,55 @@ class CrmLead(models.Model):
         } | {"open_revenue": 0.0}
 
     @api.model
-    def _read_leads_by_source_month(self, domain=None, date_from=None, date_to=None):
+    def _read_leads_by_source_month(
+        self, domain=None, date_from=None, date_to=None, with_names=False
+    ):
         """Leads created in the period per UTM source and month of creation
-        (UTC), in one query; leads without a source form their own group."""
+        (UTC), in one query; leads without a source form their own group.
+        With ``with_names``, each row also has the source's name
+        (source_name, False without a source), read in the same query."""
         period = []
         if date_from:
             period.append(("create_date", ">=", self._pipeline_bound(date_from)))
         if date_to:
             period.append(("create_date", "<", self._pipeline_bound(date_to)))
-        # archived leads included, months in UTC (no timezone conversion)
-        groups = self.with_context(active_test=False, tz=False)._read_group(
-            expression.AND([domain or [], period]),
-            ["source_id", "create_date:month"],
-            ["__count"],
+        # archived leads included (the KPIs' population), months in UTC (no
+        # timezone conversion). The name is a plain column of the source
+        # (its display name), read beside the counts rather than by a second
+        # query: utm.source has no record rules, and every user of the
+        # pipeline may read sources.
+        self.env["utm.source"].flush_model(["name"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lead.source_id, date_trunc('month', lead.create_date),
+                       COUNT(*), %(name)s
+                  FROM %(leads)s AS lead
+                  %(join)s
+                 GROUP BY 1, 2
+                 ORDER BY 2, COALESCE(lead.source_id, 0)
+                """,
+                # grouped by the expression of CREATE_MONTH_STATISTICS as is
+                name=SQL("MAX(source.name)") if with_names else SQL("NULL"),
+                join=SQL("LEFT JOIN utm_source source ON source.id = lead.source_id")
+                if with_names
+                else SQL(),
+                leads=self._get_pipeline_kpi_leads_sql(
+                    expression.AND([domain or [], period])
+                ),
+            )
         )
-        return sorted(
-            (
-                {
-                    "source_id": source.id or False,
-                    "month": month.strftime("%Y-%m"),
-                    "count": count,
-                }
-                for source, month, count in groups
-            ),
-            key=lambda row: (row["month"], row["source_id"] or 0),
-        )
+        rows = []
+        for source_id, month, count, name in self.env.cr.fetchall():
+            row = {
+                "source_id": source_id or False,
+                "month": month.strftime("%Y-%m"),
+                "count": count,
+            }
+            if with_names:
+                row["source_name"] = name or False
+            rows.append(row)
+        return rows
 
     @api.model
     def _get_sales_velocity(self, figures):

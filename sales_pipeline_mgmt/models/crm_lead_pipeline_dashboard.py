@@ -75,6 +75,20 @@ class CrmLead(models.Model):
         :raise UserError: naming the filter that is wrong
         """
         options = self._get_pipeline_dashboard_options(filters)
+        # Each statement of the load reads every lead or stay of its periods:
+        # at a million leads their cost makes PostgreSQL compile them (JIT),
+        # which takes longer than running them, and their sorts and hashes
+        # outgrow the default work_mem. The settings of the Stage Analysis'
+        # groupings serve here too, changed in the statement that reads the
+        # currency (no round trip of their own) and put back after the load.
+        with self.env["crm.lead.stage.analysis"]._aggregation_settings(
+            self._get_pipeline_dashboard_currency_sql()
+        ) as currency_id:
+            return self._get_pipeline_dashboard_values(options, currency_id)
+
+    @api.model
+    def _get_pipeline_dashboard_values(self, options, currency_id):
+        """The figures of get_pipeline_dashboard for checked ``options``."""
         domain = self._get_pipeline_dashboard_domain(options)
         period, comparison = options["period_dates"], options["comparison_dates"]
         sparkline = options["sparkline_dates"]
@@ -93,7 +107,7 @@ class CrmLead(models.Model):
             "sparkline_periods": [
                 self._pipeline_dashboard_period_values(dates) for dates in sparkline
             ],
-            "currency_id": self._get_pipeline_dashboard_currency_id(),
+            "currency_id": currency_id,
             "kpis": self._get_pipeline_dashboard_kpis(
                 domain, period, comparison, sparkline
             ),
@@ -104,16 +118,13 @@ class CrmLead(models.Model):
         }
 
     @api.model
-    def _get_pipeline_dashboard_currency_id(self):
-        """The current company's currency, in which the amounts are shown.
-        Read alone: through the ORM the company's other fields come along,
-        and its partner's with them."""
+    def _get_pipeline_dashboard_currency_sql(self):
+        """The current company's currency, in which the amounts are shown, as
+        an SQL expression. Read alone: through the ORM the company's other
+        fields come along, and its partner's with them."""
         company = self.env.company
         company.flush_recordset(["currency_id"])
-        self.env.cr.execute(
-            SQL("SELECT currency_id FROM res_company WHERE id = %s", company.id)
-        )
-        return self.env.cr.fetchone()[0]
+        return SQL("(SELECT currency_id FROM res_company WHERE id = %s)", company.id)
 
     # Filters ---------------------------------------------------------
 
@@ -480,21 +491,25 @@ class CrmLead(models.Model):
         bounds = sorted(
             {self._pipeline_bound(bound) for dates in periods for bound in dates}
         )
-        # the slice of each date as a number below 100 (0 before the first
-        # bound, -1 for no date), the three in one integer key: PostgreSQL
-        # groups an integer key in a hash table
-        assert len(bounds) < 99
+        # the slice of each date plus one (width_bucket gives 0 before the
+        # first bound and the number of bounds after the last; no date is
+        # -1), the three in one integer key from 0 to key_count - 1: an
+        # integer key groups in a hash table, and its possible values tell
+        # the planner how many groups to expect (see _read_pipeline_figures)
+        base = len(bounds) + 2
+        key_count = base**3
+        assert key_count <= 100_000
         bounds_sql = SQL("%s::timestamp[]", bounds)
         dates_sql = self._get_pipeline_date_sql()
         created, opened, closed = (
-            SQL("COALESCE(width_bucket(%s, %s), -1)", dates_sql[name], bounds_sql)
+            SQL("(COALESCE(width_bucket(%s, %s), -1) + 1)", dates_sql[name], bounds_sql)
             for name in ("created", "opened", "closed")
         )
-        slices = SQL("(%s * 10000 + %s * 100 + %s + 1)", created, opened, closed)
+        slices = SQL("((%s * %s + %s) * %s + %s)", created, base, opened, base, closed)
         groups = [
-            ((key // 10000, key // 100 % 100, key % 100 - 1), figures)
+            ((key // base**2 - 1, key // base % base - 1, key % base - 1), figures)
             for key, figures in self._read_pipeline_figures(
-                domain, groupby=slices
+                domain, groupby=slices, key_count=key_count
             ).items()
         ]
         result = []
@@ -553,6 +568,11 @@ class CrmLead(models.Model):
         current, *others = figures
         compared = others.pop(0) if comparison else None
         labels = self._get_pipeline_dashboard_figure_labels()
+        # formatted once: every card's drill-downs name the same periods
+        period_label = self._pipeline_dashboard_period_label(period)
+        comparison_label = comparison and self._pipeline_dashboard_period_label(
+            comparison
+        )
         cards = []
         for definition in self._get_pipeline_dashboard_kpi_definitions():
             key, figure = definition["key"], definition["figure"]
@@ -561,7 +581,9 @@ class CrmLead(models.Model):
                 value=self._get_pipeline_dashboard_kpi_value(key, current),
                 count=current[figure],
                 count_label=labels[figure],
-                drill=self._pipeline_dashboard_kpi_drill(definition, period, domain),
+                drill=self._pipeline_dashboard_kpi_drill(
+                    definition, period, domain, period_label
+                ),
                 sparkline=[
                     self._get_pipeline_dashboard_kpi_value(key, values)
                     for values in others
@@ -574,7 +596,7 @@ class CrmLead(models.Model):
                     ),
                     comparison_count=compared[figure],
                     comparison_drill=self._pipeline_dashboard_kpi_drill(
-                        definition, comparison, domain
+                        definition, comparison, domain, comparison_label
                     ),
                 )
             cards.append(card)
@@ -591,14 +613,16 @@ class CrmLead(models.Model):
         return self._get_pipeline_kpi_values(figures)[key]
 
     @api.model
-    def _pipeline_dashboard_kpi_drill(self, definition, dates, base_domain):
+    def _pipeline_dashboard_kpi_drill(
+        self, definition, dates, base_domain, period_label=None
+    ):
         labels = self._get_pipeline_dashboard_figure_labels()
         return self._pipeline_dashboard_drill(
             self.env._(
                 "%(kpi)s: %(population)s, %(period)s",
                 kpi=definition["label"],
                 population=labels[definition["figure"]],
-                period=self._pipeline_dashboard_period_label(dates),
+                period=period_label or self._pipeline_dashboard_period_label(dates),
             ),
             self._get_pipeline_figure_domain(definition["figure"], dates),
             base_domain,
@@ -757,6 +781,8 @@ class CrmLead(models.Model):
             "lost": _("lost there"),
             "still": _("still there"),
         }
+        # formatted once: every step's drill-downs name the same periods
+        period_labels = [self._pipeline_dashboard_period_label(d) for d in periods]
         steps = []
         for index, standard_stage in enumerate(standard_stages):
             next_stage = standard_stages[index + 1 : index + 2]
@@ -802,7 +828,7 @@ class CrmLead(models.Model):
                             "%(stage)s: %(category)s, %(period)s",
                             stage=standard_stage.name,
                             category=label,
-                            period=self._pipeline_dashboard_period_label(dates),
+                            period=period_labels[period_index],
                         ),
                         self._get_pipeline_funnel_domain(
                             category, standard_stage, dates
@@ -959,19 +985,22 @@ class CrmLead(models.Model):
         last_month = (period[1] - timedelta(days=1)).replace(day=1)
         month = min(period[0], last_month - relativedelta(months=11))
         period = (month, period[1])
-        rows = self._read_leads_by_source_month(domain, *period)
+        rows = self._read_leads_by_source_month(domain, *period, with_names=True)
         months = []
         while month < period[1]:
             months.append(month)
             month += relativedelta(months=1)
         month_keys = [month.strftime("%Y-%m") for month in months]
-        sources = self.env["utm.source"].browse(
-            sorted({row["source_id"] for row in rows if row["source_id"]})
-        )
-        names = {source.id: source.display_name for source in sources}
+        names = {row["source_id"]: row["source_name"] for row in rows}
         counts = {}
         for row in rows:
             counts.setdefault(row["source_id"], {})[row["month"]] = row["count"]
+        # each month's dates and label, the same for every source
+        month_dates = [
+            (max(month, period[0]), min(month + relativedelta(months=1), period[1]))
+            for month in months
+        ]
+        month_labels = [self._pipeline_dashboard_period_label(d) for d in month_dates]
         series = []
         for source_id in sorted(
             counts, key=lambda key: (-sum(counts[key].values()), key or 0)
@@ -979,18 +1008,16 @@ class CrmLead(models.Model):
             name = names.get(source_id) or self.env._("No Source")
             series_counts = [counts[source_id].get(key, 0) for key in month_keys]
             drills = []
-            for month, count in zip(months, series_counts, strict=True):
-                dates = (
-                    max(month, period[0]),
-                    min(month + relativedelta(months=1), period[1]),
-                )
+            for dates, month_label, count in zip(
+                month_dates, month_labels, series_counts, strict=True
+            ):
                 drills.append(
                     count
                     and self._pipeline_dashboard_drill(
                         self.env._(
                             "New leads from %(source_name)s, %(period)s",
                             source_name=name,
-                            period=self._pipeline_dashboard_period_label(dates),
+                            period=month_label,
                         ),
                         expression.AND(
                             [

@@ -308,9 +308,12 @@ class CrmLeadStageAnalysis(models.Model):
         return result
 
     @contextmanager
-    def _aggregation_settings(self):
+    def _aggregation_settings(self, value_sql=None):
         """Run a grouping of the stays without JIT compilation and with a
-        larger work_mem, then put both settings back.
+        larger work_mem, then put both settings back. ``value_sql``, an SQL
+        expression, is read in the statement that changes the settings and
+        its value yielded: a caller with one value to read first saves a
+        round trip.
 
         Every group of the pivot reads all the stays of the period: at a
         million leads the plan's cost makes PostgreSQL compile it (about a
@@ -325,13 +328,14 @@ class CrmLeadStageAnalysis(models.Model):
                 """
                 SELECT current_setting('jit'), current_setting('work_mem'),
                        set_config('jit', 'off', TRUE),
-                       set_config('work_mem', %s, TRUE)
+                       set_config('work_mem', %s, TRUE), %s
                 """,
                 self._get_aggregation_work_mem(),
+                value_sql or SQL("NULL"),
             )
         )
-        jit, work_mem = cr.fetchone()[:2]
-        yield
+        jit, work_mem, _jit, _work_mem, value = cr.fetchone()
+        yield value
         # not in a finally: after an error the transaction is aborted, and
         # its rollback (or the caller's savepoint's) restores both settings
         cr.execute(

@@ -8,6 +8,7 @@ from odoo.tests import tagged, users
 from odoo.tools import SQL, sql
 
 from ..models.crm_lead_kpi import (
+    CREATE_MONTH_STATISTICS,
     FUNNEL_STAYS_INDEX,
     PIPELINE_FIGURES_COLUMNS,
     PIPELINE_FIGURES_INDEX,
@@ -71,6 +72,36 @@ class TestPipelineFiguresIndex(PipelineDashboardCommon):
     def test_the_indexes_exist(self):
         for index in (PIPELINE_FIGURES_INDEX, FUNNEL_STAYS_INDEX):
             self.assertTrue(sql.index_exists(self.env.cr, index), index)
+
+    @users("spm_manager")
+    def test_leads_per_source_group_by_the_month_the_statistics_know(self):
+        # the planner uses the statistics of an expression only for that
+        # very expression: the statement must group by it as it was declared
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_get_statisticsobjdef_expressions(oid) "
+                "FROM pg_statistic_ext WHERE stxname = %s",
+                CREATE_MONTH_STATISTICS,
+            )
+        )
+        [[expressions]] = self.env.cr.fetchall()
+        [expression] = expressions
+        filters = {"period": "last_12_months", "compare": "none"}
+        plans = []
+        for query, params in self._dashboard_statements(filters):
+            code = query.code if isinstance(query, SQL) else query
+            if "source" not in code or "date_trunc" not in code:
+                continue
+            if isinstance(query, SQL):
+                self.env.cr.execute(SQL("EXPLAIN (VERBOSE) %s", query))
+            else:
+                self.env.cr.execute("EXPLAIN (VERBOSE) " + query, params)
+            plans.append("\n".join(row[0] for row in self.env.cr.fetchall()))
+        [plan] = plans
+        group_key = re.search(r"Group Key: (.*)", plan)[1]
+        self.assertIn(
+            expression.replace("create_date", "crm_lead.create_date"), group_key
+        )
 
     @users("spm_manager")
     def test_dashboard_reads_the_leads_from_the_figures_index(self):
