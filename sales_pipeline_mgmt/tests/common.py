@@ -4,9 +4,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from unittest.mock import patch
 
+import psycopg2.errors
 from freezegun import freeze_time
 
 from odoo.tests import TransactionCase
+from odoo.tools import SQL
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -102,6 +104,32 @@ class SalesPipelineCommon(TransactionCase):
             company_id=company.id,
             company_ids=[(6, 0, company.ids)],
         )
+
+    @contextmanager
+    def _lock_refused(self, lead, locks=None):
+        """PostgreSQL refusing to lock ``lead`` (a user changed it since the
+        batch's transaction began) as a serialization failure. The code of
+        every lock statement is appended to ``locks`` when given."""
+        cursor = self.env.cr
+        origin = cursor.execute
+
+        def execute(query, params=None, log_exceptions=True):
+            if isinstance(query, SQL) and "FOR NO KEY UPDATE" in query.code:
+                if locks is not None:
+                    locks.append(query.code)
+                flat = [
+                    item
+                    for param in query.params
+                    for item in (param if isinstance(param, tuple) else (param,))
+                ]
+                if lead.id in flat:
+                    raise psycopg2.errors.SerializationFailure(
+                        "could not serialize access due to concurrent update"
+                    )
+            return origin(query, params, log_exceptions)
+
+        with patch.object(cursor, "execute", execute):
+            yield
 
     @classmethod
     def _stage_values(cls, name, sequence, standard_stage):

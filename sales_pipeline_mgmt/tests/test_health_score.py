@@ -4,8 +4,6 @@ import ast
 from datetime import timedelta
 from unittest.mock import patch
 
-import psycopg2
-
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged, users
 from odoo.tools import SQL, mute_logger
@@ -508,28 +506,12 @@ class TestHealthScore(SalesPipelineCommon):
         )
         self.env["crm.lead"].invalidate_model(["health_score"])
         lead_model = self.env["crm.lead"]
-        cursor = self.env.cr
-        execute = cursor.execute
         locks = []
 
-        def execute_moving_lead(query, params=None, log_exceptions=True):
+        with (
             # PostgreSQL refusing the row of a lead a user moved since the
             # batch began (what SKIP LOCKED cannot skip), the others locked
-            if isinstance(query, SQL) and "FOR NO KEY UPDATE" in query.code:
-                locks.append(query.code)
-                flat = [
-                    item
-                    for param in query.params
-                    for item in (param if isinstance(param, tuple) else (param,))
-                ]
-                if lead.id in flat:
-                    raise psycopg2.errors.SerializationFailure(
-                        "could not serialize access due to concurrent update"
-                    )
-            return execute(query, params, log_exceptions)
-
-        with (
-            patch.object(cursor, "execute", execute_moving_lead),
+            self._lock_refused(lead, locks),
             self._pinned(T0),
             mute_logger(
                 "odoo.addons.sales_pipeline_mgmt.models.crm_lead_pipeline_health"

@@ -1,10 +1,7 @@
 # Copyright 2026 sales_pipeline_mgmt contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from contextlib import contextmanager
 from datetime import date, timedelta
 from unittest.mock import patch
-
-import psycopg2.errors
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged, users
@@ -60,29 +57,6 @@ class PipelineHealthCommon(SalesPipelineCommon):
         job.ir_actions_server_id.run()
         self.env.flush_all()
         return progress
-
-    @contextmanager
-    def _lock_refused(self, lead):
-        """PostgreSQL refusing to lock ``lead`` (a user changed it since the
-        batch's transaction began) as a serialization failure."""
-        cursor = self.env.cr
-        origin = cursor.execute
-
-        def execute(query, params=None, log_exceptions=True):
-            if isinstance(query, SQL) and "FOR NO KEY UPDATE" in query.code:
-                flat = [
-                    item
-                    for param in query.params
-                    for item in (param if isinstance(param, tuple) else (param,))
-                ]
-                if lead.id in flat:
-                    raise psycopg2.errors.SerializationFailure(
-                        "could not serialize access due to concurrent update"
-                    )
-            return origin(query, params, log_exceptions)
-
-        with patch.object(cursor, "execute", execute):
-            yield
 
 
 @tagged("post_install", "-at_install", "sales_pipeline_mgmt")
